@@ -1,0 +1,1 @@
+"""The command line: `strata <domain> <verb>`; it parses, calls and formats, nothing else."""
