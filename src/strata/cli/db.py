@@ -37,7 +37,9 @@ def current(ctx: typer.Context, as_json: JsonOption = False) -> None:
     if as_json:
         print_json(data)
     else:
-        typer.echo(f"{data['catalog']}: migration {data['current'] or 'none'} (newest {data['head']})")
+        typer.echo(
+            f"{data['catalog']}: migration {data['current'] or 'none'} (newest {data['head']})"
+        )
 
 
 def register(app: typer.Typer) -> None:

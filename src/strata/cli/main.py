@@ -70,7 +70,8 @@ def build_app() -> typer.Typer:
             typer.Option("--config", envvar="STRATA_CONFIG", help="YAML settings file."),
         ] = None,
         version: Annotated[
-            bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+            bool,
+            typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
         ] = False,
     ) -> None:
         ctx.obj = AppState(debug=debug, config_file=config)

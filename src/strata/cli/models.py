@@ -55,7 +55,9 @@ def add(
         print_json({**record.to_dict(), "created": created})
     else:
         verb = "Registered" if created else "Already registered, unchanged:"
-        typer.echo(f"{verb} {record.ref} ({record.kind.value}, {record.source.value}: {record.uri})")
+        typer.echo(
+            f"{verb} {record.ref} ({record.kind.value}, {record.source.value}: {record.uri})"
+        )
 
 
 def ls(
@@ -72,8 +74,14 @@ def ls(
         "Models",
         ["ref", "kind", "source", "backend", "aliases", "created"],
         [
-            (r.ref, r.kind.value, r.source.value, r.backend, ",".join(r.aliases),
-             r.created_at.strftime("%Y-%m-%d %H:%M"))
+            (
+                r.ref,
+                r.kind.value,
+                r.source.value,
+                r.backend,
+                ",".join(r.aliases),
+                r.created_at.strftime("%Y-%m-%d %H:%M"),
+            )
             for r in records
         ],
     )
@@ -95,8 +103,18 @@ def show(
 def _print_record(record: ModelRecord) -> None:
     out = console()
     data = record.to_dict()
-    for key in ("ref", "layer", "kind", "source", "backend", "uri", "endpoint_model",
-                "api_key_env", "aliases", "created_at"):
+    for key in (
+        "ref",
+        "layer",
+        "kind",
+        "source",
+        "backend",
+        "uri",
+        "endpoint_model",
+        "api_key_env",
+        "aliases",
+        "created_at",
+    ):
         if data[key] not in (None, [], ""):
             out.print(f"{key:>15}: {data[key]}")
     for digest in record.files:
@@ -113,14 +131,16 @@ def embed(
     record, encoder = state(ctx).runtime.encoder(ref)
     vectors = encoder.embed(texts)
     if as_json:
-        print_json({
-            "model": record.ref,
-            "dimension": int(vectors.shape[1]),
-            "data": [
-                {"index": i, "text": t, "embedding": [float(x) for x in v]}
-                for i, (t, v) in enumerate(zip(texts, vectors, strict=True))
-            ],
-        })
+        print_json(
+            {
+                "model": record.ref,
+                "dimension": int(vectors.shape[1]),
+                "data": [
+                    {"index": i, "text": t, "embedding": [float(x) for x in v]}
+                    for i, (t, v) in enumerate(zip(texts, vectors, strict=True))
+                ],
+            }
+        )
         return
     for text, vector in zip(texts, vectors, strict=True):
         head = ", ".join(f"{x:+.4f}" for x in vector[:4])
@@ -131,7 +151,9 @@ def generate(
     ctx: typer.Context,
     ref: Annotated[str, typer.Argument(help="A generator reference.")],
     prompt: Annotated[str, typer.Argument(help="The prompt.")],
-    max_tokens: Annotated[int | None, typer.Option(min=1, max=8192, help="Tokens to generate.")] = None,
+    max_tokens: Annotated[
+        int | None, typer.Option(min=1, max=8192, help="Tokens to generate.")
+    ] = None,
     temperature: Annotated[float, typer.Option(min=0.0, max=2.0, help="0 means greedy.")] = 0.0,
     as_json: JsonOption = False,
 ) -> None:
@@ -146,13 +168,17 @@ def generate(
         temperature=temperature,
     )
     if as_json:
-        print_json({
-            "model": record.ref,
-            "text": result.text,
-            "finish_reason": result.finish_reason,
-            "usage": {"prompt_tokens": result.prompt_tokens,
-                      "completion_tokens": result.completion_tokens},
-        })
+        print_json(
+            {
+                "model": record.ref,
+                "text": result.text,
+                "finish_reason": result.finish_reason,
+                "usage": {
+                    "prompt_tokens": result.prompt_tokens,
+                    "completion_tokens": result.completion_tokens,
+                },
+            }
+        )
     else:
         typer.echo(result.text)
 

@@ -1,4 +1,4 @@
-"""The catalog database: SQLAlchemy 2 engine and sessions, Alembic migrations applied on first use."""
+"""The catalog database: SQLAlchemy 2 engine and sessions; Alembic migrations run on first use."""
 
 from __future__ import annotations
 

@@ -42,13 +42,9 @@ CHECKS: Registry[Check] = Registry("strata.core.checks")
 
 
 def check_python(settings: Settings) -> CheckResult:
-    """Python 3.11 or newer."""
+    """The interpreter in use (the package itself requires Python 3.11 or newer)."""
     version = ".".join(map(str, sys.version_info[:3]))
-    if sys.version_info >= (3, 11):
-        return CheckResult("python", Level.OK, f"Python {version}")
-    return CheckResult(
-        "python", Level.FAIL, f"Python {version} is too old", "Install Python 3.11 or newer."
-    )
+    return CheckResult("python", Level.OK, f"Python {version} ({sys.executable})")
 
 
 def check_catalog(settings: Settings) -> CheckResult:

@@ -1,4 +1,4 @@
-"""A small plugin registry over Python entry points: built-ins register exactly like third parties."""
+"""A small plugin registry over entry points: built-ins register exactly like third parties."""
 
 from __future__ import annotations
 

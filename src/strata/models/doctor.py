@@ -21,7 +21,9 @@ def check_torch(settings: Settings) -> CheckResult:
             f"torch/transformers do not import: {exc}",
             "Reinstall: pip install torch==2.13.0, and uninstall torchvision if present.",
         )
-    return CheckResult("torch", Level.OK, f"torch {torch.__version__}, transformers {transformers.__version__}")
+    return CheckResult(
+        "torch", Level.OK, f"torch {torch.__version__}, transformers {transformers.__version__}"
+    )
 
 
 def check_default_encoder(settings: Settings) -> CheckResult:

@@ -1,4 +1,4 @@
-"""Model references: `l2/banking-intents@3` (a version) or `l2/banking-intents:production` (an alias)."""
+"""Model references: `l2/intents@3` (a version) or `l2/intents:production` (an alias)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from strata.models.errors import InvalidModelRef
 from strata.models.layers import Layer
 
 NAME_PATTERN = r"[a-z0-9][a-z0-9._-]{0,99}"
-_REF = re.compile(rf"^(?P<layer>l[0-2])/(?P<name>{NAME_PATTERN})(?:@(?P<version>\d+)|:(?P<alias>[a-z][a-z0-9_-]{{0,63}}))?$")
+_REF = re.compile(
+    rf"^(?P<layer>l[0-2])/(?P<name>{NAME_PATTERN})(?:@(?P<version>\d+)|:(?P<alias>[a-z][a-z0-9_-]{{0,63}}))?$"
+)
 _NAME = re.compile(rf"^{NAME_PATTERN}$")
 
 

@@ -61,14 +61,14 @@ class ModelRuntime:
     def encoder(self, ref: str) -> tuple[ModelRecord, Encoder]:
         """A loaded encoder."""
         record, model = self.load(ref, ModelKind.ENCODER)
-        return record, model  # type: ignore[no-any-return]
+        return record, model
 
     def generator(self, ref: str) -> tuple[ModelRecord, Generator]:
         """A loaded generator (local folder or endpoint)."""
         record, model = self.load(ref, ModelKind.GENERATOR)
-        return record, model  # type: ignore[no-any-return]
+        return record, model
 
     def classifier(self, ref: str) -> tuple[ModelRecord, Classifier]:
         """A loaded classifier."""
         record, model = self.load(ref, ModelKind.CLASSIFIER)
-        return record, model  # type: ignore[no-any-return]
+        return record, model

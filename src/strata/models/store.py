@@ -25,7 +25,10 @@ DEFAULT_BACKENDS = {
     ModelKind.CLASSIFIER: "transformers-classifier",
 }
 ENDPOINT_BACKEND = "openai-endpoint"
-_ARCH_HINTS = {ModelKind.GENERATOR: "CausalLM", ModelKind.CLASSIFIER: "SequenceClassification"}
+_ARCH_HINTS = {
+    ModelKind.GENERATOR: ("CausalLM", "LMHeadModel", "ForConditionalGeneration"),
+    ModelKind.CLASSIFIER: ("SequenceClassification",),
+}
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -53,12 +56,12 @@ def slugify(text: str) -> str:
 
 
 def _check_kind(config: dict[str, Any], kind: ModelKind, folder: Path) -> None:
-    marker = _ARCH_HINTS.get(kind)
+    markers = _ARCH_HINTS.get(kind, ())
     archs = config.get("architectures") or []
-    if marker and archs and not any(marker in a for a in archs):
+    if markers and archs and not any(m in a for m in markers for a in archs):
         raise InvalidModelFolder(
             f"Model folder {str(folder)!r} holds {', '.join(archs)}, which is not a {kind.value} "
-            f"(expected an architecture ending in {marker}).",
+            f"(expected an architecture with {' or '.join(markers)} in its name).",
             hint="Pass the --kind that matches the model: encoder, generator or classifier.",
         )
 
@@ -87,33 +90,55 @@ class ModelStore:
         self.catalog = catalog
 
     def add_folder(
-        self, folder: Path, *, kind: ModelKind, layer: Layer = Layer.L0_FOUNDATION,
-        name: str | None = None, source: Source = Source.FOLDER,
+        self,
+        folder: Path,
+        *,
+        kind: ModelKind,
+        layer: Layer = Layer.L0_FOUNDATION,
+        name: str | None = None,
+        source: Source = Source.FOLDER,
     ) -> tuple[ModelRecord, bool]:
         """Register a Hugging Face folder (safetensors only); returns (record, created)."""
         folder = folder.expanduser().resolve()
         config = artifacts.check_folder(folder)
         _check_kind(config, kind, folder)
-        details = {"architectures": config.get("architectures", []),
-                   "model_type": config.get("model_type")}
+        details = {
+            "architectures": config.get("architectures", []),
+            "model_type": config.get("model_type"),
+        }
         new = NewModel(
-            layer=layer, name=check_name(name) if name else slugify(folder.name), kind=kind,
-            backend=DEFAULT_BACKENDS[kind], source=source, uri=str(folder),
-            files=artifacts.digest_folder(folder), details=details,
+            layer=layer,
+            name=check_name(name) if name else slugify(folder.name),
+            kind=kind,
+            backend=DEFAULT_BACKENDS[kind],
+            source=source,
+            uri=str(folder),
+            files=artifacts.digest_folder(folder),
+            details=details,
         )
         return self.add(new)
 
     def add_endpoint(
-        self, url: str, *, model: str, name: str | None = None,
-        api_key_env: str | None = None, layer: Layer = Layer.L0_FOUNDATION,
+        self,
+        url: str,
+        *,
+        model: str,
+        name: str | None = None,
+        api_key_env: str | None = None,
+        layer: Layer = Layer.L0_FOUNDATION,
     ) -> tuple[ModelRecord, bool]:
         """Register an OpenAI-compatible generator endpoint; the key stays in its env var."""
         if not model.strip():
             raise InvalidInput("--model is empty.", hint="Pass the model name the endpoint serves.")
         new = NewModel(
-            layer=layer, name=check_name(name) if name else slugify(model),
-            kind=ModelKind.GENERATOR, backend=ENDPOINT_BACKEND, source=Source.ENDPOINT,
-            uri=_check_endpoint(url, api_key_env), endpoint_model=model, api_key_env=api_key_env,
+            layer=layer,
+            name=check_name(name) if name else slugify(model),
+            kind=ModelKind.GENERATOR,
+            backend=ENDPOINT_BACKEND,
+            source=Source.ENDPOINT,
+            uri=_check_endpoint(url, api_key_env),
+            endpoint_model=model,
+            api_key_env=api_key_env,
         )
         return self.add(new)
 
@@ -125,10 +150,18 @@ class ModelStore:
                 return to_record(latest, self._aliases(session, latest)), False
             version = (latest.version if latest else 0) + 1
             row = ModelRow(
-                layer=new.layer.value, name=new.name, version=version, kind=new.kind.value,
-                backend=new.backend, source=new.source.value, uri=new.uri,
-                endpoint_model=new.endpoint_model, api_key_env=new.api_key_env,
-                parent_id=new.parent_id, details=new.details, metrics={},
+                layer=new.layer.value,
+                name=new.name,
+                version=version,
+                kind=new.kind.value,
+                backend=new.backend,
+                source=new.source.value,
+                uri=new.uri,
+                endpoint_model=new.endpoint_model,
+                api_key_env=new.api_key_env,
+                parent_id=new.parent_id,
+                details=new.details,
+                metrics={},
                 files=[FileRow(path=f.path, sha256=f.sha256, size=f.size) for f in new.files],
             )
             session.add(row)

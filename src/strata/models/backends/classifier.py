@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from transformers.utils import logging as hf_logging
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 from strata.core.settings import ModelSettings
+from strata.models.backends.quiet import quiet_transformers
 from strata.models.records import ModelRecord
 
 
@@ -18,12 +18,12 @@ class SequenceClassifier:
     """Softmax scores over the labels of the model's config (id2label)."""
 
     def __init__(self, folder: Path) -> None:
-        hf_logging.disable_progress_bar()
+        quiet_transformers()
         self.tokenizer: Any = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
         self.model: Any = AutoModelForSequenceClassification.from_pretrained(
             str(folder), local_files_only=True, use_safetensors=True
         )
-        self.model.eval()
+        self.model.train(False)
         id2label = self.model.config.id2label
         self.labels = [str(id2label[i]) for i in range(len(id2label))]
 

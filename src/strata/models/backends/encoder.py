@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 from sentence_transformers import SentenceTransformer
-from transformers.utils import logging as hf_logging
 
 from strata.core.settings import ModelSettings
+from strata.models.backends.quiet import quiet_transformers
 from strata.models.records import ModelRecord
 
 
@@ -18,7 +18,7 @@ class SentenceEncoder:
     """Mean-pooled (or the folder's own pooling), L2-normalised sentence embeddings."""
 
     def __init__(self, folder: Path) -> None:
-        hf_logging.disable_progress_bar()
+        quiet_transformers()
         self.model = SentenceTransformer(str(folder), device="cpu", local_files_only=True)
         self.dimension = int(self.model.get_embedding_dimension() or 0)
 

@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from transformers.utils import logging as hf_logging
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from strata.core.settings import ModelSettings
 from strata.models.backends.base import ChatMessage, Generation
+from strata.models.backends.quiet import quiet_transformers
 from strata.models.records import ModelRecord
 
 
@@ -19,12 +19,12 @@ class LocalGenerator:
     """A causal LM loaded from safetensors with its tokenizer."""
 
     def __init__(self, folder: Path) -> None:
-        hf_logging.disable_progress_bar()
+        quiet_transformers()
         self.tokenizer: Any = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
         self.model: Any = AutoModelForCausalLM.from_pretrained(
             str(folder), local_files_only=True, use_safetensors=True
         )
-        self.model.eval()
+        self.model.train(False)
 
     def _prompt(self, messages: Sequence[ChatMessage]) -> str:
         if getattr(self.tokenizer, "chat_template", None):
@@ -47,7 +47,11 @@ class LocalGenerator:
         )
         with torch.inference_mode():
             output = self.model.generate(
-                **inputs, max_new_tokens=max_new_tokens, pad_token_id=pad, **sampling
+                input_ids=inputs["input_ids"],
+                attention_mask=inputs["attention_mask"],
+                max_new_tokens=max_new_tokens,
+                pad_token_id=pad,
+                **sampling,
             )
         new_tokens = output[0][prompt_len:]
         text = self.tokenizer.decode(new_tokens, skip_special_tokens=True)
