@@ -27,8 +27,8 @@ def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]
         console().print(f"{title}: none")
         return
     table = Table(title=title, title_justify="left")
-    for column in columns:
-        table.add_column(column, overflow="fold")
+    for index, column in enumerate(columns):
+        table.add_column(column, overflow="fold", no_wrap=index == 0)
     for row in rows:
         table.add_row(*("" if v is None else str(v) for v in row))
     console().print(table)
