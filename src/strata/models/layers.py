@@ -19,6 +19,7 @@ class ModelKind(StrEnum):
     ENCODER = "encoder"
     GENERATOR = "generator"
     CLASSIFIER = "classifier"
+    ANOMALY = "anomaly"
 
 
 class Source(StrEnum):
@@ -27,3 +28,4 @@ class Source(StrEnum):
     BUILTIN = "builtin"
     FOLDER = "folder"
     ENDPOINT = "endpoint"
+    TRAINED = "trained"

@@ -8,7 +8,13 @@ from typing import Any
 from strata.core.catalog import Catalog
 from strata.core.settings import ModelSettings
 from strata.models import artifacts
-from strata.models.backends.base import BACKENDS, Classifier, Encoder, Generator
+from strata.models.backends.base import (
+    BACKENDS,
+    AnomalyDetector,
+    Classifier,
+    Encoder,
+    Generator,
+)
 from strata.models.builtin import ensure_builtin
 from strata.models.errors import WrongModelKind
 from strata.models.layers import ModelKind, Source
@@ -19,6 +25,7 @@ _PROTOCOLS: dict[ModelKind, type] = {
     ModelKind.ENCODER: Encoder,
     ModelKind.GENERATOR: Generator,
     ModelKind.CLASSIFIER: Classifier,
+    ModelKind.ANOMALY: AnomalyDetector,
 }
 
 
@@ -71,4 +78,9 @@ class ModelRuntime:
     def classifier(self, ref: str) -> tuple[ModelRecord, Classifier]:
         """A loaded classifier."""
         record, model = self.load(ref, ModelKind.CLASSIFIER)
+        return record, model
+
+    def detector(self, ref: str) -> tuple[ModelRecord, AnomalyDetector]:
+        """A loaded anomaly detector."""
+        record, model = self.load(ref, ModelKind.ANOMALY)
         return record, model

@@ -24,6 +24,11 @@ DEFAULT_BACKENDS = {
     ModelKind.GENERATOR: "transformers-causal-lm",
     ModelKind.CLASSIFIER: "transformers-classifier",
 }
+TRAINED_BACKENDS = {
+    ModelKind.ENCODER: "sentence-transformers",
+    ModelKind.CLASSIFIER: "strata-head",
+    ModelKind.ANOMALY: "strata-anomaly",
+}
 ENDPOINT_BACKEND = "openai-endpoint"
 _ARCH_HINTS = {
     ModelKind.GENERATOR: ("CausalLM", "LMHeadModel", "ForConditionalGeneration"),

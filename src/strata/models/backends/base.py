@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
+import pandas as pd
 from numpy.typing import NDArray
 
 from strata.core.registry import Registry
@@ -57,6 +58,21 @@ class Classifier(Protocol):
     labels: list[str]
 
     def classify(self, texts: Sequence[str]) -> list[list[tuple[str, float]]]: ...
+
+
+@runtime_checkable
+class AnomalyDetector(Protocol):
+    """Rows of telemetry to anomaly scores and flags (one per row, in order).
+
+    `rows` holds the model's feature columns and, when the model was trained per machine, its
+    group column; the threshold was calibrated on normal data at training time.
+    """
+
+    features: list[str]
+
+    def score(self, rows: pd.DataFrame) -> NDArray[np.float64]: ...
+
+    def detect(self, rows: pd.DataFrame) -> NDArray[np.bool_]: ...
 
 
 BackendLoader = Callable[[ModelRecord, ModelSettings], Any]
