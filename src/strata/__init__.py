@@ -1,4 +1,4 @@
-"""Strata: an open-source industry AI platform (L0 foundation -> L1 industry -> L2 scenario models)."""
+"""Strata: an open-source industry AI platform, from L0 foundation to L2 scenario models."""
 
 __version__ = "0.1.0"
 

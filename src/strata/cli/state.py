@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 from pathlib import Path
 
 import typer
@@ -12,6 +13,9 @@ from strata.core.catalog import Catalog
 from strata.core.settings import Settings, load_settings
 from strata.models.runtime import ModelRuntime, open_store
 from strata.models.store import ModelStore
+
+if TYPE_CHECKING:
+    from strata.lake.lake import Lake
 
 
 @dataclass
@@ -31,6 +35,13 @@ class AppState:
     def catalog(self) -> Catalog:
         """The catalog, migrated on first use."""
         return Catalog(self.settings.catalog_url)
+
+    @cached_property
+    def lake(self) -> Lake:
+        """The data lake (imported on first use: it loads DuckDB and Delta)."""
+        from strata.lake.lake import Lake
+
+        return Lake(self.catalog, self.settings.lake, self.settings.home)
 
     @cached_property
     def store(self) -> ModelStore:

@@ -44,6 +44,33 @@ class DoctorSettings(BaseModel):
     )
 
 
+class LakeSettings(BaseModel):
+    """Where the lake lives and how ingests batch."""
+
+    root: str = Field(
+        "",
+        description="Folder or object-store URI (s3://bucket/prefix) of the lake tables; empty "
+        "means STRATA_HOME/lake. Object-store credentials come from the environment "
+        "(AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ENDPOINT_URL).",
+    )
+    batch_records: int = Field(
+        10_000, gt=0, description="Telemetry records (HTTP or MQTT) per commit at most."
+    )
+    flush_interval_s: float = Field(
+        5.0, gt=0, description="Seconds after which buffered telemetry is committed anyway."
+    )
+    max_request_records: int = Field(
+        100_000, gt=0, description="Largest number of JSON lines one HTTP request may post."
+    )
+    chunk_chars: int = Field(
+        1_000, ge=100, description="Target size of document chunks, in characters."
+    )
+    pause_before_commit_s: float = Field(
+        0.0, ge=0, description="Test hook: seconds to wait between staging and committing "
+        "an ingest (crash-recovery tests kill the process in this window). Keep 0.",
+    )
+
+
 class Settings(BaseSettings):
     """Every Strata setting. Env vars: STRATA_<KEY> and STRATA_<SECTION>__<KEY>."""
 
@@ -63,6 +90,7 @@ class Settings(BaseSettings):
     )
     models: ModelSettings = Field(default_factory=ModelSettings, description="Models section.")
     doctor: DoctorSettings = Field(default_factory=DoctorSettings, description="Doctor section.")
+    lake: LakeSettings = Field(default_factory=LakeSettings, description="Lake section.")
 
     @model_validator(mode="after")
     def _resolve(self) -> Settings:
