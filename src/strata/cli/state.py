@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -16,6 +16,7 @@ from strata.models.store import ModelStore
 
 if TYPE_CHECKING:
     from strata.lake.lake import Lake
+    from strata.train.workspace import Workspace
 
 
 @dataclass
@@ -42,6 +43,20 @@ class AppState:
         from strata.lake.lake import Lake
 
         return Lake(self.catalog, self.settings.lake, self.settings.home)
+
+    @cached_property
+    def workspace(self) -> Workspace:
+        """Handles for training jobs (imported on first use: it loads torch)."""
+        from strata.compute.base import engine
+        from strata.train.workspace import Workspace
+
+        return Workspace(
+            store=self.store,
+            runtime=self.runtime,
+            lake=self.lake,
+            root=self.settings.home / "models",
+            engine=engine(self.settings.compute.engine),
+        )
 
     @cached_property
     def store(self) -> ModelStore:

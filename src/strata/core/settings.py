@@ -66,8 +66,18 @@ class LakeSettings(BaseModel):
         1_000, ge=100, description="Target size of document chunks, in characters."
     )
     pause_before_commit_s: float = Field(
-        0.0, ge=0, description="Test hook: seconds to wait between staging and committing "
+        0.0,
+        ge=0,
+        description="Test hook: seconds to wait between staging and committing "
         "an ingest (crash-recovery tests kill the process in this window). Keep 0.",
+    )
+
+
+class ComputeSettings(BaseModel):
+    """Where jobs run."""
+
+    engine: str = Field(
+        "local", description="Compute engine for training jobs: `local` (in process) or a plugin."
     )
 
 
@@ -91,6 +101,9 @@ class Settings(BaseSettings):
     models: ModelSettings = Field(default_factory=ModelSettings, description="Models section.")
     doctor: DoctorSettings = Field(default_factory=DoctorSettings, description="Doctor section.")
     lake: LakeSettings = Field(default_factory=LakeSettings, description="Lake section.")
+    compute: ComputeSettings = Field(
+        default_factory=ComputeSettings, description="Compute section."
+    )
 
     @model_validator(mode="after")
     def _resolve(self) -> Settings:

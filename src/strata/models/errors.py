@@ -46,3 +46,10 @@ class EndpointError(UpstreamError):
     """An OpenAI-compatible endpoint failed, refused, or could not be reached."""
 
     code = "endpoint_error"
+
+
+class GateFailed(StrataError):
+    """A model does not meet the thresholds declared for it, so it cannot take an alias."""
+
+    code = "gate_failed"
+    status = 409

@@ -13,6 +13,7 @@ _REF = re.compile(
     rf"^(?P<layer>l[0-2])/(?P<name>{NAME_PATTERN})(?:@(?P<version>\d+)|:(?P<alias>[a-z][a-z0-9_-]{{0,63}}))?$"
 )
 _NAME = re.compile(rf"^{NAME_PATTERN}$")
+_ALIAS = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
 
 
 @dataclass(frozen=True)
@@ -61,3 +62,15 @@ def check_name(name: str) -> str:
             value=name,
         )
     return name
+
+
+def check_alias(alias: str) -> str:
+    """Validate an alias name such as `production` or `canary`."""
+    if not _ALIAS.match(alias):
+        raise InvalidModelRef(
+            f"Alias {alias!r} is not valid; use lower-case letters, digits, '_' or '-', "
+            "starting with a letter.",
+            hint="For example --alias production or --alias canary.",
+            value=alias,
+        )
+    return alias

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,10 +15,11 @@ from sqlalchemy.orm import Session
 from strata.core.catalog import Catalog
 from strata.core.errors import InvalidInput
 from strata.models import artifacts
-from strata.models.errors import InvalidModelFolder, ModelNotFound
+from strata.models.errors import GateFailed, InvalidModelFolder, ModelNotFound
+from strata.models.gates import failing, parse_gate
 from strata.models.layers import Layer, ModelKind, Source
 from strata.models.records import AliasRow, FileDigest, FileRow, ModelRecord, ModelRow, to_record
-from strata.models.refs import ModelRef, check_name, parse_ref
+from strata.models.refs import ModelRef, check_alias, check_name, parse_ref
 
 DEFAULT_BACKENDS = {
     ModelKind.ENCODER: "sentence-transformers",
@@ -52,6 +54,7 @@ class NewModel:
     api_key_env: str | None = None
     parent_id: int | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
 
 
 def slugify(text: str) -> str:
@@ -172,6 +175,97 @@ class ModelStore:
             session.add(row)
             session.flush()
             return to_record(row), True
+
+    def add_trained(self, new: NewModel, built: Path, root: Path) -> ModelRecord:
+        """Register a trained artifact folder, moving it to ROOT/LAYER/NAME/VERSION atomically.
+
+        The version is allocated and the row written in one transaction; the folder moves into
+        place inside it, so a failure leaves neither a row without files nor files without a row.
+        """
+        new.files = artifacts.digest_folder(built)
+        with self.catalog.session() as session:
+            latest = self._latest_row(session, new.layer, new.name)
+            version = (latest.version if latest else 0) + 1
+            final = root / new.layer.value / new.name / str(version)
+            if final.exists():
+                shutil.rmtree(final)  # left by a crash before its row committed: never registered
+            final.parent.mkdir(parents=True, exist_ok=True)
+            row = ModelRow(
+                layer=new.layer.value,
+                name=new.name,
+                version=version,
+                kind=new.kind.value,
+                backend=new.backend,
+                source=new.source.value,
+                uri=str(final),
+                parent_id=new.parent_id,
+                details=new.details,
+                metrics=new.metrics,
+                files=[FileRow(path=f.path, sha256=f.sha256, size=f.size) for f in new.files],
+            )
+            session.add(row)
+            session.flush()
+            built.rename(final)
+            return to_record(row)
+
+    def find_job(self, layer: Layer, name: str, job_key: str) -> ModelRecord | None:
+        """The latest version of layer/name when it was made by the same job (same key)."""
+        with self.catalog.session() as session:
+            row = self._latest_row(session, layer, name)
+            if row is None or (row.details or {}).get("job_key") != job_key:
+                return None
+            return to_record(row, self._aliases(session, row))
+
+    def get(self, model_id: int) -> ModelRecord:
+        """A model version by its id (parents are linked by id)."""
+        with self.catalog.session() as session:
+            row = session.get(ModelRow, model_id)
+            if row is None:
+                raise ModelNotFound(f"No model with id {model_id}.", hint="strata models ls")
+            return to_record(row, self._aliases(session, row))
+
+    def set_metrics(
+        self, ref: str, metrics: dict[str, Any], evaluation: dict[str, Any]
+    ) -> ModelRecord:
+        """Store evaluation results on a model version (metrics merged, report kept in details)."""
+        record = self.resolve(ref)
+        with self.catalog.session() as session:
+            row = session.get(ModelRow, record.id)
+            assert row is not None
+            row.metrics = {**(row.metrics or {}), **metrics}
+            row.details = {**(row.details or {}), "evaluation": evaluation}
+            session.flush()
+            return to_record(row, self._aliases(session, row))
+
+    def promote(self, ref: str, alias: str) -> ModelRecord:
+        """Point `alias` at a version, only when its metrics pass every declared gate."""
+        check_alias(alias)
+        record = self.resolve(ref)
+        gates = [parse_gate(g) for g in record.details.get("gates", [])]
+        failures = failing(gates, record.metrics)
+        if failures:
+            raise GateFailed(
+                f"Model {record.ref} does not pass its gates for {alias!r}: {'; '.join(failures)}.",
+                hint=f"Train a better version, or re-evaluate: strata train eval {record.ref}",
+                failures=failures,
+            )
+        with self.catalog.session() as session:
+            row = session.scalars(
+                select(AliasRow).where(
+                    AliasRow.layer == record.layer.value,
+                    AliasRow.name == record.name,
+                    AliasRow.alias == alias,
+                )
+            ).first()
+            if row is None:
+                session.add(
+                    AliasRow(
+                        layer=record.layer.value, name=record.name, alias=alias, model_id=record.id
+                    )
+                )
+            else:
+                row.model_id = record.id
+        return self.resolve(record.ref)
 
     def resolve(self, ref: str | ModelRef) -> ModelRecord:
         """The model version a reference names (latest when it names no version)."""
