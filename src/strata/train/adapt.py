@@ -17,6 +17,7 @@ from sentence_transformers import SentenceTransformer
 from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
 
 from strata.compute.base import Job, Resources
+from strata.models.backends.quiet import quiet_transformers
 from strata.models.layers import Layer, ModelKind, Source
 from strata.models.store import TRAINED_BACKENDS, NewModel
 from strata.train.data import DataVersion, read_columns, texts_and_labels
@@ -65,6 +66,7 @@ def train_encoder(
     progress: Progress = no_progress,
 ) -> dict[str, Any]:
     """Fine-tune the encoder on the pairs and save it (safetensors) in `out`."""
+    quiet_transformers()
     torch.manual_seed(spec.seed)
     rng = np.random.default_rng(spec.seed)
     model = SentenceTransformer(str(base), device=device, local_files_only=True)
@@ -98,8 +100,9 @@ def train_encoder(
     }
 
 
-def _features(model: SentenceTransformer, texts: list[str], device: str) -> dict[str, torch.Tensor]:
-    return {k: v.to(device) for k, v in model.tokenize(texts).items()}
+def _features(model: SentenceTransformer, texts: list[str], device: str) -> dict[str, Any]:
+    features = model.preprocess(texts)
+    return {k: v.to(device) if isinstance(v, torch.Tensor) else v for k, v in features.items()}
 
 
 def adapt(ws: Workspace, spec: AdaptSpec, progress: Progress = no_progress) -> TrainResult:

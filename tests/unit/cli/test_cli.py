@@ -147,7 +147,7 @@ def test_plugins_ls(cli: Invoke) -> None:
     assert {"group": "strata.models.backends", "name": "openai-endpoint"}.items() <= plugins[
         [p["name"] for p in plugins].index("openai-endpoint")
     ].items()
-    assert "openai-endpoint" in cli("plugins", "ls").stdout
+    assert "strata.models.backends" in cli("plugins", "ls").stdout
 
 
 def test_db_upgrade_and_current(cli: Invoke) -> None:
