@@ -36,9 +36,16 @@ def _report(result: Any, as_json: bool) -> None:
     out = console()
     datasets = ", ".join(d["dataset"] for d in record.details.get("data", []))
     out.print(f"{verb} {record.ref} ({record.kind.value}, data: {datasets or 'none'})")
-    for key, value in sorted(record.metrics.items()):
-        if isinstance(value, float):
+    _print_metrics(record.metrics)
+
+
+def _print_metrics(metrics: dict[str, Any]) -> None:
+    out = console()
+    for key, value in sorted(metrics.items()):
+        if isinstance(value, float) and not value.is_integer():
             out.print(f"  {key:<16} {value:.4f}")
+        elif isinstance(value, int | float):
+            out.print(f"  {key:<16} {int(value)}")
 
 
 def adapt(
@@ -91,6 +98,9 @@ def tune(
     time_col: Annotated[str | None, typer.Option(help="Anomaly: time column.")] = None,
     group_col: Annotated[str | None, typer.Option(help="Anomaly: machine column.")] = None,
     label_col: Annotated[str | None, typer.Option(help="Anomaly: 0/1 column to leave out.")] = None,
+    train_rows: Annotated[
+        int | None, typer.Option(help="Anomaly: first N rows per group train, the rest validate.")
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Tune an L2 scenario model: a text classifier or a telemetry anomaly detector."""
@@ -110,6 +120,7 @@ def tune(
         time_col=time_col,
         group_col=group_col,
         label_col=label_col,
+        train_rows=train_rows,
         features=tuple(f.strip() for f in features.split(",") if f.strip()) if features else None,
     )
     with progress_bar(not as_json) as update:

@@ -48,7 +48,7 @@ def render_card(record: ModelRecord, parent: ModelRecord | None) -> str:
         "",
         f"- **Layer**: {Layer(record.layer).name} (`{record.layer.value}`)",
         f"- **Kind**: {record.kind.value}",
-        f"- **Base**: {parent.ref if parent else 'none (a foundation model)'}",
+        f"- **Base**: {parent.ref if parent else 'none'}",
         f"- **Created**: {record.created_at.isoformat()}",
         "",
         "## Data",

@@ -92,6 +92,9 @@ class TuneSpec(JobSpec):
     label_col: str | None = Field(
         None, description="Anomaly: 0/1 column; rows marked 1 are left out."
     )
+    train_rows: int | None = Field(
+        None, ge=10, description="Anomaly: per group, the first N rows train, the rest validate."
+    )
     gates: tuple[str, ...] = Field((), description="Thresholds to pass for promotion.")
 
     @field_validator("gates")

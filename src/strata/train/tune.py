@@ -117,22 +117,35 @@ def _tune_classifier(ws: Workspace, spec: TuneSpec, progress: Progress) -> Train
     return _finish(ws, record, report, created=True)
 
 
-def _normal_rows(frame: pd.DataFrame, spec: TuneSpec) -> pd.DataFrame:
-    missing = [c for c in (*spec.features, spec.time_col, spec.group_col) if c and c not in frame]
+def _check_telemetry(frame: pd.DataFrame, spec: TuneSpec) -> None:
+    named = (*spec.features, spec.time_col, spec.group_col, spec.label_col)
+    missing = [c for c in named if c and c not in frame]
     if missing:
         raise InvalidTrainingData(
             f"Dataset {spec.data} has no column {', '.join(map(repr, missing))}; its columns are "
             f"{', '.join(map(str, frame.columns))}.",
-            hint="Name existing columns in --features, --time-col and --group-col.",
+            hint="Name existing columns in --features, --time-col, --group-col and --label-col.",
         )
+
+
+def _telemetry_split(
+    frame: pd.DataFrame, spec: TuneSpec
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """(normal training rows, validation rows or None), each in time order within groups.
+
+    With --train-rows N, the first N rows of each group train and the rest validate (SKAB's
+    protocol); rows a label column marks as anomalous never train.
+    """
+    _check_telemetry(frame, spec)
+    rows = sort_rows(frame, spec.time_col, spec.group_col)
+    validation = None
+    if spec.train_rows:
+        position = rows.groupby(spec.group_col).cumcount() if spec.group_col else rows.index
+        head = position < spec.train_rows
+        rows, validation = rows[head], rows[~head].reset_index(drop=True)
     if spec.label_col:
-        if spec.label_col not in frame:
-            raise InvalidTrainingData(
-                f"Dataset {spec.data} has no label column {spec.label_col!r}.",
-                hint="Pass an existing --label-col, or none.",
-            )
-        frame = frame[frame[spec.label_col].fillna(0).astype(float) == 0]
-    return sort_rows(frame, spec.time_col, spec.group_col)
+        rows = rows[rows[spec.label_col].fillna(0).astype(float) == 0]
+    return rows.reset_index(drop=True), validation
 
 
 def _tune_detector(ws: Workspace, spec: TuneSpec, progress: Progress) -> TrainResult:
@@ -140,7 +153,7 @@ def _tune_detector(ws: Workspace, spec: TuneSpec, progress: Progress) -> TrainRe
 
     base = ws.store.resolve(spec.base) if spec.base else None
     frame, data = read_columns(ws.lake, spec.columns(), "normal telemetry")
-    rows = _normal_rows(frame, spec)
+    rows, validation = _telemetry_split(frame, spec)
     key = spec.key(base=base.ref if base else None, data=data.to_dict())
     found = ws.store.find_job(Layer.L2_TASK, spec.name, key)
     if found is not None:
@@ -166,5 +179,9 @@ def _tune_detector(ws: Workspace, spec: TuneSpec, progress: Progress) -> TrainRe
         details=_details(spec, key, data, training=facts),
     )
     record = ws.store.add_trained(new, built, ws.root)
-    report = evaluate_detector(ws, record.ref, rows, None)
+    progress("train", 1.0)
+    if validation is not None and spec.label_col and len(validation):
+        report = evaluate_detector(ws, record.ref, validation, spec.label_col)
+    else:
+        report = evaluate_detector(ws, record.ref, rows, None)
     return _finish(ws, record, report, created=True)
