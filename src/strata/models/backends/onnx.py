@@ -1,0 +1,109 @@
+"""ONNX Runtime backend: encoders and classifiers exported by `strata models optimize`.
+
+A folder holds `model.onnx` (fp32 or int8), the tokenizer files and `onnx.json` (task, labels,
+max length). Texts are sorted by length before batching, so padding stays small.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnxruntime as ort
+from numpy.typing import NDArray
+from transformers import AutoTokenizer
+
+from strata.core.settings import ModelSettings
+from strata.models.backends.quiet import quiet_transformers
+from strata.models.errors import InvalidModelFolder
+from strata.models.records import ModelRecord
+
+MANIFEST = "onnx.json"
+MODEL_FILE = "model.onnx"
+
+
+class OnnxModel:
+    """A session and its tokenizer; runs texts in length-sorted batches."""
+
+    def __init__(self, folder: Path) -> None:
+        quiet_transformers()
+        manifest = folder / MANIFEST
+        if not manifest.is_file():
+            raise InvalidModelFolder(
+                f"{folder} has no {MANIFEST}; it is not an optimised model folder.",
+                hint="Create one with: strata models optimize REF",
+            )
+        self.manifest: dict[str, Any] = json.loads(manifest.read_text(encoding="utf-8"))
+        self.max_length = int(self.manifest.get("max_length", 256))
+        self.tokenizer: Any = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self.session = ort.InferenceSession(
+            str(folder / MODEL_FILE), options, providers=["CPUExecutionProvider"]
+        )
+        self._inputs = {i.name for i in self.session.get_inputs()}
+
+    def run(self, texts: Sequence[str], batch_size: int) -> NDArray[np.float32]:
+        """One output row per text, in the order given."""
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        rows: list[NDArray[np.float32]] = [np.empty(0, np.float32)] * len(texts)
+        for start in range(0, len(order), max(1, batch_size)):
+            index = order[start : start + batch_size]
+            batch = self.tokenizer(
+                [texts[i] for i in index],
+                padding=True,
+                truncation=True,
+                max_length=self.max_length,
+                return_tensors="np",
+            )
+            feed = {k: v.astype(np.int64) for k, v in batch.items() if k in self._inputs}
+            output = self.session.run(None, feed)[0]
+            for row, i in zip(output, index, strict=True):
+                rows[i] = np.asarray(row, dtype=np.float32)
+        return np.stack(rows) if rows else np.zeros((0, 0), np.float32)
+
+
+class OnnxEncoder:
+    """Unit-length sentence embeddings (pooling and normalisation are inside the graph)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.model = OnnxModel(folder)
+        self.dimension = int(self.model.manifest["dimension"])
+
+    def embed(self, texts: Sequence[str], *, batch_size: int = 32) -> NDArray[np.float32]:
+        """Unit vectors, one row per text."""
+        if not texts:
+            return np.zeros((0, self.dimension), np.float32)
+        return self.model.run(texts, batch_size)
+
+
+class OnnxClassifier:
+    """Softmax scores over the labels recorded at export."""
+
+    def __init__(self, folder: Path) -> None:
+        self.model = OnnxModel(folder)
+        self.labels = [str(label) for label in self.model.manifest["labels"]]
+
+    def classify(self, texts: Sequence[str]) -> list[list[tuple[str, float]]]:
+        """For each text, every label with its probability, best first."""
+        if not texts:
+            return []
+        logits = self.model.run(texts, 64).astype(np.float64)
+        logits -= logits.max(axis=1, keepdims=True)
+        probs = np.exp(logits)
+        probs /= probs.sum(axis=1, keepdims=True)
+        return [
+            sorted(zip(self.labels, map(float, row), strict=True), key=lambda p: p[1], reverse=True)
+            for row in probs
+        ]
+
+
+def load(record: ModelRecord, settings: ModelSettings) -> OnnxEncoder | OnnxClassifier:
+    """Entry point of `strata.models.backends: onnx`."""
+    folder = Path(record.uri)
+    if record.kind.value == "classifier":
+        return OnnxClassifier(folder)
+    return OnnxEncoder(folder)

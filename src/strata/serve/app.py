@@ -1,0 +1,55 @@
+"""The gateway app factory: `create_app(settings)` builds everything; nothing runs at import."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+
+from strata.core.catalog import Catalog
+from strata.core.errors import StrataError
+from strata.core.settings import Settings
+from strata.lake.connectors.telemetry import lake_router
+from strata.models.runtime import ModelRuntime
+from strata.serve import routes_openai, routes_ops
+from strata.serve.envelope import handle_error
+from strata.serve.gate import KeyGate
+from strata.serve.services import Services
+
+
+def create_app(
+    settings: Settings, *, catalog: Catalog | None = None, runtime: ModelRuntime | None = None
+) -> FastAPI:
+    """A gateway over the settings' catalog (or the ones given, e.g. shared with the CLI).
+
+    Args:
+        settings: every setting; `settings.serve` shapes the gateway.
+        catalog: an open catalog; default opens (and migrates) `settings.catalog_url`.
+        runtime: a model runtime to share; default builds one over the catalog.
+    """
+    services = Services(settings, catalog or Catalog(settings.catalog_url), runtime)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await services.start()
+        try:
+            yield
+        finally:
+            await services.stop()
+
+    app = FastAPI(
+        title="Strata gateway",
+        summary="OpenAI-compatible serving of L0/L1/L2 models with keys, quotas and audit.",
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    for kind in (StrataError, RequestValidationError, HTTPException, Exception):
+        app.add_exception_handler(kind, handle_error)
+    app.include_router(routes_ops.router(services))
+    app.include_router(routes_openai.router(services))
+    app.include_router(lake_router(services.lake))
+    app.add_middleware(KeyGate, services=services)
+    return app

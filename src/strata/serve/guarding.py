@@ -1,0 +1,61 @@
+"""Runs the security filters a tenant's policy enables: `pre` on input, `post` on output.
+
+Filters come from the `strata.serve.filters` registry; with none configured for a tenant, none
+run. A rejection raises FilterRejected (a 400 whose code names the filter); every verdict is kept
+for the audit record.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from strata.models.runtime import ModelRuntime
+from strata.serve.errors import FilterRejected
+from strata.serve.filters import FILTERS, FilterContext, Phase, SecurityFilter, Verdict
+
+
+class FilterPolicy:
+    """Builds each tenant's filters once and applies them to texts."""
+
+    def __init__(self, policies: dict[str, dict[str, dict[str, Any]]], runtime: ModelRuntime):
+        self.policies = policies
+        self.runtime = runtime
+        self._built: dict[str, list[SecurityFilter]] = {}
+
+    def filters(self, tenant: str, phase: Phase) -> list[SecurityFilter]:
+        """The tenant's filters of one phase (built on first use)."""
+        if tenant not in self._built:
+            options = self.policies.get(tenant, {})
+            self._built[tenant] = [
+                FILTERS.get(name)(opts, self.runtime) for name, opts in options.items()
+            ]
+        return [f for f in self._built[tenant] if f.phase == phase]
+
+    def active(self, tenant: str) -> bool:
+        """Whether any filter is configured for the tenant."""
+        return bool(self.policies.get(tenant))
+
+    def apply(
+        self, phase: Phase, texts: list[str], context: FilterContext, verdicts: list[dict[str, Any]]
+    ) -> list[str]:
+        """Run the phase's filters over each text; returns the (possibly rewritten) texts."""
+        out = list(texts)
+        for flt in self.filters(context.tenant, phase):
+            for index, text in enumerate(out):
+                verdict = flt.check(text, context)
+                verdicts.append({**verdict.to_dict(), "phase": phase})
+                if not verdict.allowed:
+                    raise _rejected(flt.name, phase, verdict)
+                if verdict.text is not None:
+                    out[index] = verdict.text
+        return out
+
+
+def _rejected(name: str, phase: Phase, verdict: Verdict) -> FilterRejected:
+    where = "input" if phase == "pre" else "output"
+    return FilterRejected(
+        f"The {where} was rejected by the security filter {name!r}: "
+        f"{verdict.reason or 'no reason given'}.",
+        filter_name=name,
+        hint="Rephrase the request, or ask the tenant's administrator about its filter policy.",
+    )
