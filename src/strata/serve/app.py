@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 
+from strata.apps.http import create_router as apps_router
+from strata.apps.service import open_apps
 from strata.core.catalog import Catalog
 from strata.core.errors import StrataError
 from strata.core.settings import Settings
@@ -16,7 +18,7 @@ from strata.lake.connectors.telemetry import lake_router
 from strata.models.runtime import ModelRuntime
 from strata.serve import routes_openai, routes_ops
 from strata.serve.envelope import handle_error
-from strata.serve.gate import KeyGate
+from strata.serve.gate import KeyGate, request_state
 from strata.serve.services import Services
 
 
@@ -51,5 +53,12 @@ def create_app(
     app.include_router(routes_ops.router(services))
     app.include_router(routes_openai.router(services))
     app.include_router(lake_router(services.lake))
+    apps = open_apps(settings, services.catalog, services.runtime)  # serving reads indexes only
+    app.include_router(apps_router(apps, tenant_of=_tenant))
     app.add_middleware(KeyGate, services=services)
     return app
+
+
+def _tenant(request: Request) -> str:
+    """The caller's tenant, as the key gate authenticated it."""
+    return request_state(request.scope).principal.tenant
