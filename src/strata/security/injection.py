@@ -1,0 +1,126 @@
+"""Prompt-injection and jailbreak detection on top of an L2 text classifier.
+
+The detector is an ordinary L2 model trained by the model factory (`strata security
+train-injection`); this module only turns its scores into decisions: a threshold chosen for a
+false-positive budget, metrics, and scans of retrieved chunks and tool outputs (indirect injection).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from strata.security.errors import SecurityError
+
+POSITIVE = "injection"
+NEGATIVE = "benign"
+DEFAULT_MODEL = "l2/injection-detector"
+THRESHOLD_METRIC = "injection_threshold"
+
+
+class TextClassifier(Protocol):
+    """What the detector needs from a loaded classifier (`strata.models` Classifier)."""
+
+    labels: list[str]
+
+    def classify(self, texts: Sequence[str]) -> list[list[tuple[str, float]]]: ...
+
+
+def authored_data(name: str = "injection_authored.csv") -> Path:
+    """Path of a CSV shipped with Strata: `injection_authored.csv` (training) or
+    `injection_holdout.csv` (new phrasings, never trained on)."""
+    return Path(str(resources.files("strata.security") / "data" / name))
+
+
+@dataclass(frozen=True)
+class ChunkVerdict:
+    """The detector's view of one retrieved chunk or tool output."""
+
+    index: int
+    score: float
+    injection: bool
+    source: str
+
+
+class InjectionDetector:
+    """Scores texts for injection and applies the calibrated threshold."""
+
+    def __init__(self, classifier: TextClassifier, threshold: float, positive: str = POSITIVE):
+        if positive not in classifier.labels:
+            raise SecurityError(
+                f"The injection classifier has no label {positive!r}; its labels are "
+                f"{classifier.labels}.",
+                hint="Train it with `strata security train-injection`, or pass its positive label.",
+            )
+        self.classifier = classifier
+        self.threshold = threshold
+        self.positive = positive
+
+    def scores(self, texts: Sequence[str]) -> list[float]:
+        """The probability of injection for each text."""
+        if not texts:
+            return []
+        ranked = self.classifier.classify(list(texts))
+        return [next((s for label, s in row if label == self.positive), 0.0) for row in ranked]
+
+    def is_injection(self, text: str) -> tuple[bool, float]:
+        """Whether one text crosses the threshold, and its score."""
+        score = self.scores([text])[0]
+        return score >= self.threshold, score
+
+    def scan(self, chunks: Sequence[str], source: str = "retrieved") -> list[ChunkVerdict]:
+        """Check retrieved chunks or tool outputs before they reach a model (indirect injection).
+
+        Args:
+            chunks: texts from a knowledge base, a web page, a tool or an MCP server.
+            source: where they came from, kept on each verdict for the audit log.
+        """
+        return [
+            ChunkVerdict(i, score, score >= self.threshold, source)
+            for i, score in enumerate(self.scores(chunks))
+        ]
+
+    def clean(self, chunks: Sequence[str], source: str = "retrieved") -> list[str]:
+        """Only the chunks the detector lets through, in order."""
+        verdicts = self.scan(chunks, source)
+        return [chunk for chunk, v in zip(chunks, verdicts, strict=True) if not v.injection]
+
+
+def pick_threshold(scores: Sequence[float], truth: Sequence[bool], max_fpr: float) -> float:
+    """The lowest threshold whose false-positive rate on `truth == False` is at most `max_fpr`."""
+    negatives = np.sort(np.asarray([s for s, t in zip(scores, truth, strict=True) if not t]))
+    if negatives.size == 0:
+        return 0.5
+    allowed = int(np.floor(max_fpr * negatives.size))  # negatives that may score above it
+    if allowed >= negatives.size:
+        return float(negatives[0])
+    cut = float(negatives[negatives.size - allowed - 1])
+    return float(np.nextafter(cut, np.inf))
+
+
+def binary_metrics(
+    scores: Sequence[float], truth: Sequence[bool], threshold: float
+) -> dict[str, Any]:
+    """TPR, FPR, precision and F1 of `score >= threshold` against `truth`."""
+    predicted = np.asarray(scores) >= threshold
+    actual = np.asarray(truth, dtype=bool)
+    tp = int(np.sum(predicted & actual))
+    fp = int(np.sum(predicted & ~actual))
+    fn = int(np.sum(~predicted & actual))
+    tn = int(np.sum(~predicted & ~actual))
+    tpr = tp / (tp + fn) if tp + fn else 0.0
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    f1 = 2 * precision * tpr / (precision + tpr) if precision + tpr else 0.0
+    return {
+        "tpr": round(tpr, 4),
+        "fpr": round(fp / (fp + tn) if fp + tn else 0.0, 4),
+        "precision": round(precision, 4),
+        "f1": round(f1, 4),
+        "positives": tp + fn,
+        "negatives": fp + tn,
+    }
