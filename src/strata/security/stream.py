@@ -25,7 +25,7 @@ class _Verdict(Protocol):
 
 
 class StreamFilter(Protocol):
-    """A post filter as the gateway defines it (`strata.serve.filters.SecurityFilter`)."""
+    """A post filter as the gateway defines it (`strata.security.filters.SecurityFilter`)."""
 
     name: str
 

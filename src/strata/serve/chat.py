@@ -12,9 +12,9 @@ import httpx2
 from fastapi.responses import Response
 from fastapi.sse import EventSourceResponse
 
+from strata.security.filters import FilterContext
 from strata.serve.backends import ChatBackend, StreamHandle, synthesize_stream
 from strata.serve.envelope import envelope
-from strata.serve.filters import FilterContext
 from strata.serve.gate import RequestState
 from strata.serve.quotas import Reservation
 from strata.serve.schemas import ChatRequest, estimate_tokens, message_text

@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from strata.models.runtime import ModelRuntime
+from strata.security.filters import FILTERS, FilterContext, Phase, SecurityFilter, Verdict
 from strata.serve.errors import FilterRejected
-from strata.serve.filters import FILTERS, FilterContext, Phase, SecurityFilter, Verdict
 
 
 class FilterPolicy:

@@ -15,6 +15,7 @@ from typing import Any
 
 from strata.models.runtime import ModelRuntime
 from strata.security.errors import InvalidPiiOptions
+from strata.security.filters import FilterContext, Phase, Verdict
 from strata.security.injection import DEFAULT_MODEL, THRESHOLD_METRIC, InjectionDetector
 from strata.security.pii import (
     ALL_KINDS,
@@ -27,7 +28,6 @@ from strata.security.pii import (
     detect,
     redact,
 )
-from strata.serve.filters import FilterContext, Phase, Verdict
 
 log = logging.getLogger(__name__)
 PSEUDONYMS_KEY = "pii.pseudonyms"

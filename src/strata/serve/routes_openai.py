@@ -15,8 +15,8 @@ from strata.core.errors import InvalidInput
 from strata.models.errors import WrongModelKind
 from strata.models.layers import ModelKind
 from strata.models.records import ModelRecord
+from strata.security.filters import FilterContext
 from strata.serve.chat import chat_completion
-from strata.serve.filters import FilterContext
 from strata.serve.gate import RequestState, request_state
 from strata.serve.schemas import ChatRequest, ClassifyRequest, EmbeddingsRequest, estimate_tokens
 from strata.serve.services import Services

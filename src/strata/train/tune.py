@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -74,9 +75,9 @@ def _tune_classifier(ws: Workspace, spec: TuneSpec, progress: Progress) -> Train
             ws, found.ref, val_texts, val_labels
         )
         return _finish(ws, found, report, created=False)
-    options = ClassifyOptions(
-        seed=spec.seed, label_names=spec.label_names, **({"mode": spec.mode} if spec.mode else {})
-    )
+    options = ClassifyOptions(seed=spec.seed, label_names=spec.label_names)
+    if spec.mode:
+        options = replace(options, mode=spec.mode)
     built = ws.scratch()
     gpus = 1.0 if options.mode == "body" and cuda_available() else 0.0
     facts = ws.engine.run(

@@ -15,7 +15,7 @@ from strata.apps import FUNCTIONS, InvalidAppInput, Runner, Services, parse_app
 from strata.apps.store import AppVersion
 from strata.core.settings import AppsSettings
 from strata.models.runtime import ModelRuntime
-from strata.serve.filters import FILTERS, FilterContext, Verdict
+from strata.security.filters import FILTERS, FilterContext, Verdict
 
 
 def _app(data: dict[str, Any]) -> AppVersion:

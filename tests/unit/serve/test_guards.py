@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from strata.security.errors import OutputBlocked
+from strata.security.filters import FILTERS, FilterContext
 from strata.security.stream import StreamGuard, filter_sse
-from strata.serve.filters import FILTERS, FilterContext
 from strata.serve.guards import (
     DenyListFilter,
     InjectionFilter,

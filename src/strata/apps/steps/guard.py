@@ -1,8 +1,8 @@
 """Security steps: `redact` (rewrite text through filters) and `check` (refuse on a verdict).
 
-Both run filters from the registry `strata.serve.filters.FILTERS`; each verdict joins the run's
-trace. That module holds only the filter protocol and registry (it imports core and models), so
-this is the one place apps reach into `serve`; the gateway itself is never imported here.
+Both run filters from `strata.security.filters.FILTERS` (entry-point group
+`strata.serve.filters`); each verdict joins the run's trace. The filter protocol lives in
+`security`, so apps never import the gateway.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 
 from strata.apps.errors import InvalidAppSpec, StepRejected
 from strata.apps.steps.base import StepContext, require
-from strata.serve.filters import FILTERS, FilterContext, SecurityFilter, Verdict
+from strata.security.filters import FILTERS, FilterContext, SecurityFilter, Verdict
 
 
 def _filters(params: dict[str, Any], ctx: StepContext) -> list[SecurityFilter]:

@@ -2,7 +2,9 @@
 
 A filter is a plugin in `strata.serve.filters`: a factory `create(options, runtime)` returning an
 object with a `name`, a `phase` and `check(text, context) -> Verdict`. Every verdict is logged for
-audit. A filter may rewrite the text (redaction) by returning it in `Verdict.text`.
+audit. A filter may rewrite the text (redaction) by returning it in `Verdict.text`. The protocol
+lives in `security` so both the gateway and apps can run filters; model-backed filters receive the
+model runtime from their caller (typed loosely here, since security sits below models).
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from strata.core.registry import Registry
-from strata.models.runtime import ModelRuntime
 
 Phase = Literal["pre", "post"]
 
@@ -57,5 +58,5 @@ class SecurityFilter(Protocol):
     def check(self, text: str, context: FilterContext) -> Verdict: ...
 
 
-FilterFactory = Callable[[Mapping[str, Any], ModelRuntime], SecurityFilter]
+FilterFactory = Callable[[Mapping[str, Any], Any], SecurityFilter]
 FILTERS: Registry[FilterFactory] = Registry("strata.serve.filters")
