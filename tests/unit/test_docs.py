@@ -17,3 +17,11 @@ def test_every_builtin_plugin_is_documented() -> None:
         if f"`{p.group}`" not in text or f"`{p.name}`" not in text or f"`{p.value}`" not in text
     ]
     assert not missing, f"document these in docs/plugins.md: {missing}"
+
+
+def test_every_setting_is_documented() -> None:
+    from strata.core.settings import describe, load_settings
+
+    text = (DOCS / "settings.md").read_text(encoding="utf-8")
+    missing = [row.key for row in describe(load_settings()) if f"`{row.key}`" not in text]
+    assert not missing, f"document these in docs/settings.md: {missing}"

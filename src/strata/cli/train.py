@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from strata.cli.output import console, print_json
 from strata.cli.progress import progress_bar
 from strata.cli.state import state
+from strata.core.validation import first_problem
 from strata.train.errors import InvalidJobSpec
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
@@ -19,10 +20,9 @@ def _spec(cls: Any, **values: Any) -> Any:
     try:
         return cls(**{k: v for k, v in values.items() if v is not None})
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "spec"
+        problem = first_problem(exc)
         raise InvalidJobSpec(
-            f"--{where.replace('_', '-')}: {first['msg']} (got {first.get('input')!r}).",
+            f"--{problem.describe('spec').replace('_', '-')}",
             hint="See `strata train --help` for the accepted values.",
         ) from None
 

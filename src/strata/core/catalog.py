@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,11 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from strata.core.errors import ConfigError, UpstreamError
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware, in UTC (the default of every timestamp column)."""
+    return datetime.now(UTC)
 
 
 class Base(DeclarativeBase):

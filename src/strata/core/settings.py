@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from strata.core.errors import ConfigError
+from strata.core.validation import first_problem
 
 ENV_PREFIX = "STRATA_"
 ENV_DELIMITER = "__"
@@ -81,6 +82,138 @@ class ComputeSettings(BaseModel):
     )
 
 
+class UpstreamSettings(BaseModel):
+    """One OpenAI-compatible backend in a gateway pool."""
+
+    url: str = Field(description="Base URL ending in /v1, e.g. http://127.0.0.1:8000/v1.")
+    model: str = Field("", description="Model name the upstream serves; empty means the alias.")
+    api_key_env: str | None = Field(
+        None, description="Variable holding the upstream's API key (read per call), or none."
+    )
+    price_per_1k_tokens: float = Field(
+        0.0, ge=0, description="Cost charged to budgets per 1,000 tokens through this backend."
+    )
+
+
+class ServeSettings(BaseModel):
+    """The gateway: where it listens, caps, batching, quotas, routing pools and fallbacks."""
+
+    host: str = Field(
+        "127.0.0.1", description="Address `strata serve` binds (loopback by default)."
+    )
+    port: int = Field(8700, gt=0, lt=65536, description="Port `strata serve` listens on.")
+    max_body_bytes: int = Field(
+        2_000_000, gt=0, description="Largest request body accepted; larger gets 413."
+    )
+    max_inputs: int = Field(
+        2048, gt=0, description="Most texts one embeddings or classifications request may hold."
+    )
+    batch_window_ms: float = Field(
+        2.0, ge=0, description="Milliseconds an encoder/classifier batch waits for more requests."
+    )
+    batch_max_size: int = Field(64, gt=0, description="Most texts one micro-batch runs at once.")
+    pools: dict[str, list[UpstreamSettings]] = Field(
+        default_factory=dict,
+        description="Aliases over pools of OpenAI-compatible backends: alias -> list of upstreams.",
+    )
+    fallbacks: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Alias or model ref -> other aliases/refs tried when all its backends fail.",
+    )
+    retries: int = Field(2, ge=0, le=10, description="Extra attempts on other backends of a pool.")
+    retry_backoff_s: float = Field(
+        0.05, ge=0, description="First retry delay in seconds; doubles on each retry."
+    )
+    breaker_failures: int = Field(
+        3, gt=0, description="Consecutive failures after which a backend is ejected."
+    )
+    breaker_window_s: float = Field(
+        5.0, gt=0, description="A backend failing for this many seconds is ejected."
+    )
+    breaker_cooldown_s: float = Field(
+        5.0, gt=0, description="Seconds an ejected backend waits before one probe request."
+    )
+    connect_timeout_s: float = Field(
+        1.0, gt=0, description="Seconds to connect to an upstream before trying another."
+    )
+    upstream_timeout_s: float = Field(
+        60.0, gt=0, description="Seconds to wait for upstream bytes (also between stream chunks)."
+    )
+    default_max_tokens: int = Field(
+        256, gt=0, description="Tokens reserved for a chat request that names no max_tokens."
+    )
+    key_cache_s: float = Field(
+        2.0, ge=0, description="Seconds a key lookup is cached; a revocation applies within it."
+    )
+    flush_interval_s: float = Field(
+        0.2, gt=0, description="Seconds between writes of audit records and quota counters."
+    )
+    tenant_filters: dict[str, dict[str, dict[str, Any]]] = Field(
+        default_factory=dict,
+        description="Tenant -> security filter name -> options; only these filters run for it.",
+    )
+    log_prompts: list[str] = Field(
+        default_factory=list,
+        description="Tenants that opt in to raw prompts in their audit records.",
+    )
+
+
+class AppsSettings(BaseModel):
+    """How apps run, where knowledge bases live, and which MCP servers an app may start."""
+
+    step_timeout_s: float = Field(
+        60.0, gt=0, description="Seconds one attempt of an app step may take, unless it sets one."
+    )
+    step_retries: int = Field(
+        0, ge=0, le=10, description="Extra attempts for a failed app step unless it sets its own."
+    )
+    kb_root: str = Field(
+        "", description="Folder of knowledge-base indexes; empty means STRATA_HOME/kb."
+    )
+    mcp_allowed_commands: list[str] = Field(
+        default_factory=list,
+        description="Admin allow-list of executables (names or absolute paths) an `mcp_tool` step "
+        "may start as a stdio MCP server; any other command is refused. Empty: none.",
+    )
+
+
+class SecuritySettings(BaseModel):
+    """The egress guard (outbound HTTP) and where security policies live."""
+
+    egress_enabled: bool = Field(
+        True,
+        description="Refuse outbound requests to loopback, private, link-local and metadata "
+        "addresses. Turn off only on an isolated test network.",
+    )
+    egress_allow_hosts: list[str] = Field(
+        default_factory=list,
+        description="Host names outbound requests may reach even when they resolve to an internal "
+        "address (`api.internal` exact, `*.corp.example` a subdomain).",
+    )
+    egress_allow_cidrs: list[str] = Field(
+        default_factory=list,
+        description="Internal networks outbound requests may reach, e.g. 10.20.0.0/16.",
+    )
+    egress_schemes: list[str] = Field(
+        default_factory=lambda: ["http", "https"],
+        description="URL schemes outbound requests may use.",
+    )
+    egress_timeout_s: float = Field(
+        10.0, gt=0, description="Seconds one outbound request may take in all, redirects included."
+    )
+    egress_max_bytes: int = Field(
+        10_000_000, gt=0, description="Largest outbound response body read, in bytes."
+    )
+    egress_max_redirects: int = Field(
+        5, ge=0, le=20, description="Redirects followed; each target is checked again."
+    )
+    policy_file: str = Field(
+        "",
+        description="YAML file of per-tenant and per-app security policies; empty: none "
+        "(the built-in default policy applies).",
+    )
+
+
 class Settings(BaseSettings):
     """Every Strata setting. Env vars: STRATA_<KEY> and STRATA_<SECTION>__<KEY>."""
 
@@ -104,6 +237,11 @@ class Settings(BaseSettings):
     compute: ComputeSettings = Field(
         default_factory=ComputeSettings, description="Compute section."
     )
+    security: SecuritySettings = Field(
+        default_factory=SecuritySettings, description="Security section."
+    )
+    apps: AppsSettings = Field(default_factory=AppsSettings, description="Apps section.")
+    serve: ServeSettings = Field(default_factory=ServeSettings, description="Gateway section.")
 
     @model_validator(mode="after")
     def _resolve(self) -> Settings:
@@ -165,10 +303,10 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
     try:
         return Settings(**data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
+        problem = first_problem(exc)
+        where = problem.where
         raise ConfigError(
-            f"Setting {where!r} is invalid: {first['msg']} (got {first.get('input')!r}).",
+            f"Setting {where!r} is invalid: {problem.message} (got {problem.value!r}).",
             hint=f"Fix it in {config_path(config_file)} or in the environment "
             f"({ENV_PREFIX}{where.upper().replace('.', ENV_DELIMITER)}).",
         ) from exc

@@ -11,6 +11,7 @@ import pyarrow as pa
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from strata.core.validation import first_problem
 from strata.lake.errors import InvalidSpec
 
 
@@ -118,10 +119,8 @@ def parse_spec(data: Any, *, where: str = "spec") -> DataSpec:
     try:
         return DataSpec.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = ".".join(str(p) for p in first["loc"]) or "(top level)"
         raise InvalidSpec(
-            f"Spec {where} is invalid at {loc}: {first['msg']} (got {first.get('input')!r}).",
+            f"Spec {where} is invalid at {first_problem(exc).describe()}.",
             hint="See docs/lake.md (spec format), or draft one: strata lake spec infer FILE",
         ) from exc
 

@@ -11,9 +11,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from strata.core.catalog import Catalog
+from strata.core.catalog import Catalog, utcnow
 from strata.lake.connectors.base import Part
-from strata.lake.records import DatasetRow, IngestRow, VersionRow, utcnow
+from strata.lake.records import DatasetRow, IngestRow, VersionRow
 from strata.lake.spec import DataSpec
 
 STARTED, STAGED, DONE = "started", "staged", "done"

@@ -29,6 +29,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from strata.core.validation import first_problem
 from strata.security.errors import InvalidPolicy
 
 BUILTIN_FILTERS: dict[str, frozenset[str]] = {
@@ -137,11 +138,11 @@ def parse_policies(
     try:
         document = PolicyFile.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
+        problem = first_problem(exc)
+        where = problem.where
         raise InvalidPolicy(
-            f"Policy {source}: {where or 'document'} is invalid: {first['msg']} "
-            f"(got {first.get('input')!r}).",
+            f"Policy {source}: {where or 'document'} is invalid: {problem.message} "
+            f"(got {problem.value!r}).",
             hint="Fix that entry; docs/security.md lists each filter's options.",
             path=where,
         ) from None

@@ -12,10 +12,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from strata.core.catalog import Catalog
+from strata.core.catalog import Catalog, utcnow
 from strata.core.errors import InvalidInput, NotFound
 from strata.serve.errors import Forbidden, Unauthorized
-from strata.serve.records import KeyRow, TenantRow, utcnow
+from strata.serve.records import KeyRow, TenantRow
 
 KEY_PREFIX = "sk-strata-"
 SCOPES = frozenset({"inference", "lake", "admin"})

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from strata.core.catalog import Catalog
+from strata.core.catalog import Catalog, utcnow
 from strata.serve.auth import Limits, Principal
 from strata.serve.errors import BudgetExceeded, RateLimited
-from strata.serve.records import CounterRow, utcnow
+from strata.serve.records import CounterRow
 
 TOTAL = "total"
 
