@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from strata.cli import model_ops
+from strata.cli import model_ops, optimize
 from strata.cli.output import console, print_json, print_table
 from strata.cli.state import state
 from strata.core.errors import InvalidInput
@@ -194,6 +194,7 @@ def register(app: typer.Typer) -> None:
     group.command("promote")(model_ops.promote)
     group.command("card")(model_ops.card)
     group.command("predict")(model_ops.predict)
+    group.command("optimize")(optimize.optimize)
     app.add_typer(group, name="models")
     app.command("embed")(embed)
     app.command("generate")(generate)

@@ -15,6 +15,7 @@ from strata.models.runtime import ModelRuntime, open_store
 from strata.models.store import ModelStore
 
 if TYPE_CHECKING:
+    from strata.apps.service import Apps
     from strata.lake.lake import Lake
     from strata.train.workspace import Workspace
 
@@ -57,6 +58,13 @@ class AppState:
             root=self.settings.home / "models",
             engine=engine(self.settings.compute.engine),
         )
+
+    @cached_property
+    def apps(self) -> Apps:
+        """Apps and knowledge bases (imported on first use: they load search indexes)."""
+        from strata.apps.service import open_apps
+
+        return open_apps(self.settings, self.catalog, self.runtime, self.lake)
 
     @cached_property
     def store(self) -> ModelStore:

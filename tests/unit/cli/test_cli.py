@@ -13,10 +13,7 @@ from strata.core.errors import StrataError
 from .conftest import Invoke, json_out
 
 
-def test_up_then_models_ls_lists_the_builtin(cli: Invoke, tmp_path: Path) -> None:
-    result = cli("up")
-    assert result.exit_code == 0, result.output
-    assert "Strata is up." in result.stdout and "l0/minilm-l6@1" in result.stdout
+def test_models_ls_lists_the_builtin_on_first_use(cli: Invoke, tmp_path: Path) -> None:
     models = json_out(cli("models", "ls", "--json"))
     assert [m["ref"] for m in models] == ["l0/minilm-l6@1"]
     assert (tmp_path / "home" / "catalog.db").is_file()

@@ -1,0 +1,48 @@
+"""The finance pack: Northwind Mutual Bank's counter assistant (a fictional bank).
+
+Banking requests (banking77) become intents, each intent a service workflow with its slots filled
+from the request, grounded in the bank's policy documents with citations.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from strata.packs.base import PackManifest, load_manifest
+
+ROOT = Path(__file__).resolve().parent
+
+
+class FinancePack:
+    """The pack object the `strata.packs` entry point `finance` returns."""
+
+    def __init__(self, root: Path = ROOT) -> None:
+        self._root = root
+        self._manifest = load_manifest(root)
+
+    @property
+    def manifest(self) -> PackManifest:
+        """The parsed `pack.yaml`."""
+        return self._manifest
+
+    @property
+    def root(self) -> Path:
+        """The pack folder (package data)."""
+        return self._root
+
+    def evaluate(self, context: Any) -> dict[str, Any]:
+        """Slot-filling accuracy and the citation hit rate of policy answers."""
+        from strata.packs.finance.evaluate import evaluate
+
+        return evaluate(self, context)
+
+
+@cache
+def load() -> FinancePack:
+    """The finance pack (entry point `strata.packs:finance`)."""
+    return FinancePack()
+
+
+__all__ = ["ROOT", "FinancePack", "load"]
