@@ -2,35 +2,24 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import inspect
 
-from fixtures.services import ensure_postgres
+from fixtures.services import postgres_database
 from strata.core.catalog import Catalog
 from strata.models.layers import ModelKind
 from strata.models.store import ModelStore
 
 pytestmark = pytest.mark.postgres
-ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 
 @pytest.fixture(scope="module")
 def postgres_url() -> Iterator[str]:
-    why = ensure_postgres()
-    if why:
-        pytest.skip(why)
-    name = f"strata_test_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with postgres_database("strata_test") as url:
+        yield url
 
 
 def test_migrations_on_postgres(postgres_url: str) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,10 +13,10 @@ from pathlib import Path
 import httpx2
 import pytest
 import uvicorn
-from sqlalchemy import create_engine, text, update
+from sqlalchemy import update
 
 from fixtures.openai_server import free_port
-from fixtures.services import ensure_postgres
+from fixtures.services import postgres_database
 from strata.core.catalog import Catalog
 from strata.core.settings import Settings, load_settings
 from strata.models.layers import ModelKind
@@ -28,22 +27,12 @@ from strata.serve.auth import KeyStore, Limits
 from strata.serve.records import AuditRow
 
 pytestmark = pytest.mark.postgres
-ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 
 @pytest.fixture
 def pg_url() -> Iterator[str]:
-    why = ensure_postgres()
-    if why:
-        pytest.skip(why)
-    name = f"strata_gw_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with postgres_database("strata_gw") as url:
+        yield url
 
 
 @contextmanager
