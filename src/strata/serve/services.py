@@ -6,6 +6,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx2
@@ -17,6 +18,8 @@ from strata.models.layers import ModelKind
 from strata.models.records import ModelRecord
 from strata.models.runtime import ModelRuntime, open_store
 from strata.models.store import ENDPOINT_BACKEND
+from strata.security.filters import FILTERS
+from strata.security.policy import load_policies
 from strata.serve.audit import AuditLog
 from strata.serve.auth import Authenticator, KeyStore, Principal
 from strata.serve.backends import ChatBackend, LocalBackend, UpstreamBackend
@@ -46,7 +49,7 @@ class Services:
         self.quotas = Quotas(catalog)
         self.audit = AuditLog(catalog)
         self.router = Router(self.serve)
-        self.filters = FilterPolicy(self.serve.tenant_filters, self.runtime)
+        self.filters = FilterPolicy(tenant_filters(settings), self.runtime)
         self.metrics = GatewayMetrics()
         self.batchers: dict[tuple[int, str], MicroBatcher[Any]] = {}
         self._resolved: dict[str, tuple[float, ModelRecord]] = {}
@@ -193,3 +196,13 @@ class Services:
 
 def _is_ref(name: str) -> bool:
     return "/" in name
+
+
+def tenant_filters(settings: Settings) -> dict[str, dict[str, dict[str, Any]]]:
+    """Each tenant's filters: `serve.tenant_filters`, then the security policy file's tenants
+    (the policy file wins for a tenant it names)."""
+    filters = dict(settings.serve.tenant_filters)
+    if settings.security.policy_file:
+        policies = load_policies(Path(settings.security.policy_file), FILTERS.names())
+        filters.update(policies.tenant_filters())
+    return filters

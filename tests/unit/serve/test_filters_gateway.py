@@ -45,3 +45,18 @@ def test_pii_is_redacted_and_a_deny_listed_answer_is_blocked_and_audited(
         blocked = rows[-1]
         assert blocked.status == 400
         assert any(v["filter"] == "deny-list" and not v["allowed"] for v in blocked.verdicts)
+
+
+def test_the_security_policy_file_configures_tenant_filters(
+    tmp_path: Path, gw_catalog: Catalog, make_key: MakeKey
+) -> None:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text('tenants:\n  acme:\n    filters:\n      deny-list: {terms: ["falcon"]}\n')
+    key = make_key("acme")
+    with upstreams("a") as (a,):
+        settings = make_settings(tmp_path, pools={"chat": [{"url": a.url, "model": "up"}]})
+        settings.security.policy_file = str(policy)
+        with TestClient(create_app(settings, catalog=gw_catalog)) as client:
+            assert _chat(client, key, "hello there")[0] == 200
+            status, body = _chat(client, key, "falcon status")
+    assert status == 400 and "deny-list" in str(body["error"])
