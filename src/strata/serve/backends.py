@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -14,8 +13,8 @@ from typing import Any, Protocol
 
 import httpx2
 
-from strata.core.errors import ConfigError
 from strata.models.backends.base import ChatMessage, Generator
+from strata.models.backends.endpoint import bearer_from_env
 from strata.models.errors import EndpointError
 
 
@@ -64,15 +63,7 @@ class UpstreamBackend:
         self.price_per_1k_tokens = price_per_1k_tokens
 
     def _headers(self) -> dict[str, str]:
-        if not self.api_key_env:
-            return {}
-        key = os.environ.get(self.api_key_env)
-        if not key:
-            raise ConfigError(
-                f"Upstream {self.name} reads its API key from ${self.api_key_env}, which is unset.",
-                hint=f"export {self.api_key_env}=<key> before `strata serve`.",
-            )
-        return {"Authorization": f"Bearer {key}"}
+        return bearer_from_env(self.api_key_env, f"Upstream {self.name}")
 
     def _request(self, body: dict[str, Any]) -> httpx2.Request:
         return self.client.build_request(

@@ -15,6 +15,24 @@ from strata.models.errors import EndpointError
 from strata.models.records import ModelRecord
 
 
+def bearer_from_env(variable: str | None, owner: str) -> dict[str, str]:
+    """The Authorization header with the key read now from `variable` (none when no variable).
+
+    Raises:
+        ConfigError: the variable is named but not set.
+    """
+    if not variable:
+        return {}
+    key = os.environ.get(variable)
+    if not key:
+        raise ConfigError(
+            f"{owner} reads its API key from ${variable}, which is not set.",
+            hint=f"export {variable}=<your key>, then run the command again.",
+            variable=variable,
+        )
+    return {"Authorization": f"Bearer {key}"}
+
+
 class EndpointGenerator:
     """Calls an OpenAI-compatible endpoint; the API key is read from its variable on each call."""
 
@@ -26,16 +44,7 @@ class EndpointGenerator:
         self.timeout_s = timeout_s
 
     def _headers(self) -> dict[str, str]:
-        if not self.api_key_env:
-            return {}
-        key = os.environ.get(self.api_key_env)
-        if not key:
-            raise ConfigError(
-                f"Model {self.ref} reads its API key from ${self.api_key_env}, which is not set.",
-                hint=f"export {self.api_key_env}=<your key>, then run the command again.",
-                variable=self.api_key_env,
-            )
-        return {"Authorization": f"Bearer {key}"}
+        return bearer_from_env(self.api_key_env, f"Model {self.ref}")
 
     def _post(self, body: dict[str, Any]) -> dict[str, Any]:
         try:
