@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 from numpy.typing import NDArray
 from sentence_transformers import SentenceTransformer
+from sentence_transformers.util import batch_to_device
 
 from strata.models.backends.quiet import quiet_transformers
 
@@ -39,9 +40,13 @@ class TuneSpec:
 
 
 def load_body(folder: Path, max_length: int) -> SentenceTransformer:
-    """The encoder folder on the CPU, offline, truncating texts to `max_length` tokens."""
+    """The encoder folder, offline, truncating texts to `max_length` tokens.
+
+    It loads on the GPU when one is present, else on the CPU.
+    """
     quiet_transformers()
-    model = SentenceTransformer(str(folder), device="cpu", local_files_only=True)
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    model = SentenceTransformer(str(folder), device=device, local_files_only=True)
     model.max_seq_length = min(max_length, model.max_seq_length or max_length)
     return model
 
@@ -98,8 +103,11 @@ def tune_body(
 ) -> int:
     """Fine-tune `model` in place on (texts, targets) with a cosine head; returns the steps run."""
     multi_label = targets.ndim == 2
-    head = torch.nn.Parameter(torch.from_numpy(init_head.copy()))
-    bias = torch.nn.Parameter(torch.zeros(init_head.shape[0])) if multi_label else None
+    device = model.device
+    head = torch.nn.Parameter(torch.from_numpy(init_head.copy()).to(device))
+    bias = (
+        torch.nn.Parameter(torch.zeros(init_head.shape[0], device=device)) if multi_label else None
+    )
     head_params = [head] if bias is None else [head, bias]
     optimizer = torch.optim.AdamW(
         [
@@ -112,6 +120,7 @@ def tune_body(
     steps = min(spec.epochs * per_epoch, spec.max_steps)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _schedule(steps))
     labels = torch.from_numpy(targets).float() if multi_label else torch.from_numpy(targets).long()
+    labels = labels.to(device)
     rng = np.random.default_rng(spec.seed)
     model.train()
     step = 0
@@ -119,7 +128,7 @@ def tune_body(
         for batch in np.array_split(rng.permutation(len(texts)), per_epoch):
             if step >= steps:
                 break
-            features = model.tokenize([texts[i] for i in batch])
+            features = batch_to_device(model.tokenize([texts[i] for i in batch]), device)
             emb = F.normalize(model(features)["sentence_embedding"], dim=-1)
             logits = spec.scale * emb @ F.normalize(head, dim=-1).T
             if bias is not None:
