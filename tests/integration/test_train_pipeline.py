@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from pydantic import ValidationError
 
 from strata.compute.base import engine
 from strata.core.catalog import Catalog
@@ -163,3 +164,20 @@ def _tune_on_l1(ws: Workspace, tmp_path: Path) -> None:
     frame = pd.DataFrame({"text": ["where is my card", "refund please"]})
     out = classify_frame(classifier, frame, "text", top_k=2)
     assert set(out["label"]) <= set(INTENTS) and out["top_k"].str.contains("score").all()
+
+
+def test_tune_passes_body_options(ws: Workspace, tmp_path: Path, tiny_encoder: Path) -> None:
+    ws.store.add_folder(tiny_encoder, kind=ModelKind.ENCODER)
+    ws.lake.ingest(str(_requests_csv(tmp_path / "requests.csv")), "requests", progress=None)
+    spec = TuneSpec(
+        base="l0/tiny-encoder",
+        name="intents-body",
+        data="requests:text,intent",
+        mode="body",
+        epochs=1,
+        max_length=16,
+    )
+    options = tune(ws, spec).record.details["training"]["options"]
+    assert (options["mode"], options["epochs"], options["max_length"]) == ("body", 1, 16)
+    with pytest.raises(ValidationError, match="epochs"):
+        TuneSpec(base="l0/tiny-encoder", name="x", data="requests:text,intent", epochs=0)

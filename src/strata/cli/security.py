@@ -114,6 +114,8 @@ def build_detector(
         name=options["name"],
         data=f"{TRAIN_DATASET}:text,label",
         mode=options["mode"],
+        epochs=options.get("epochs"),
+        max_length=options.get("max_length"),
         seed=seed,
         val_fraction=0.2,
         label_names=False,
@@ -164,14 +166,24 @@ def train_injection(
     name: Annotated[str, typer.Option(help="Name of the L2 detector.")] = "injection-detector",
     base: Annotated[str, typer.Option(help="Encoder to tune on.")] = BASE,
     mode: Annotated[
-        str, typer.Option(help="fast (head only) or body (tune the encoder).")
-    ] = "fast",
+        str, typer.Option(help="body (tune the encoder, the default) or fast (head only).")
+    ] = "body",
+    epochs: Annotated[int, typer.Option(help="Body tuning: passes over the data.")] = 10,
+    max_length: Annotated[int, typer.Option(help="Tokens kept per prompt.")] = 256,
     max_fpr: Annotated[float, typer.Option(help="False-positive budget on validation.")] = 0.02,
     seed: Annotated[int, typer.Option(help="Seed for the splits and training.")] = 0,
     as_json: JsonOption = False,
 ) -> None:
     """Build the injection detector end to end (idempotent: a re-run changes nothing)."""
-    options = {"name": name, "base": base, "mode": mode, "max_fpr": max_fpr, "seed": seed}
+    options = {
+        "name": name,
+        "base": base,
+        "mode": mode,
+        "epochs": epochs,
+        "max_length": max_length,
+        "max_fpr": max_fpr,
+        "seed": seed,
+    }
     with progress_bar(not as_json) as update:
         report = build_detector(state(ctx).workspace, data, options, update)
     if as_json:

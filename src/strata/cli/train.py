@@ -90,6 +90,8 @@ def tune(
     base: Annotated[str | None, typer.Option(help="The encoder to tune on (classify).")] = None,
     shots: Annotated[int | None, typer.Option(help="Examples per label (few-shot).")] = None,
     mode: Annotated[str | None, typer.Option(help="fast (head only) or body.")] = None,
+    epochs: Annotated[int | None, typer.Option(help="Body tuning: passes over the data.")] = None,
+    max_length: Annotated[int | None, typer.Option(help="Tokens kept per text.")] = None,
     seed: Annotated[int, typer.Option(help="Seed for the split and training.")] = 0,
     gate: Annotated[
         list[str] | None, typer.Option(help="Promotion gate, e.g. accuracy>=0.93.")
@@ -115,6 +117,8 @@ def tune(
         base=base,
         shots=shots,
         mode=mode,
+        epochs=epochs,
+        max_length=max_length,
         seed=seed,
         gates=tuple(gate or ()),
         time_col=time_col,

@@ -85,6 +85,8 @@ class TuneSpec(JobSpec):
     shots: int | None = Field(None, description="Examples per label to train on (few-shot).")
     mode: Literal["fast", "body"] | None = Field(None, description="Classifier training path.")
     label_names: bool = Field(True, description="Use label names as extra examples.")
+    epochs: int | None = Field(None, ge=1, description="Body tuning: passes over the examples.")
+    max_length: int | None = Field(None, ge=8, le=512, description="Tokens kept per text.")
     val_fraction: float = Field(0.2, gt=0, lt=0.5, description="Validation share, fixed seed.")
     features: tuple[str, ...] = Field((), description="Anomaly: numeric feature columns.")
     time_col: str | None = Field(None, description="Anomaly: column ordering the rows.")

@@ -76,8 +76,12 @@ def _tune_classifier(ws: Workspace, spec: TuneSpec, progress: Progress) -> Train
         )
         return _finish(ws, found, report, created=False)
     options = ClassifyOptions(seed=spec.seed, label_names=spec.label_names)
-    if spec.mode:
-        options = replace(options, mode=spec.mode)
+    overrides: dict[str, Any] = {
+        "mode": spec.mode,
+        "epochs": spec.epochs,
+        "max_length": spec.max_length,
+    }
+    options = replace(options, **{k: v for k, v in overrides.items() if v is not None})
     built = ws.scratch()
     gpus = 1.0 if options.mode == "body" and cuda_available() else 0.0
     facts = ws.engine.run(
