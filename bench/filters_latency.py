@@ -25,7 +25,7 @@ import numpy as np
 from strata.core.catalog import Catalog
 from strata.core.settings import load_settings
 from strata.models.runtime import ModelRuntime, open_store
-from strata.serve.filters import FilterContext
+from strata.security.filters import FilterContext
 from strata.serve.guards import InjectionFilter, PiiFilter
 
 PROMPTS = [

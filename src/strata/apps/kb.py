@@ -20,7 +20,7 @@ import pyarrow as pa
 from numpy.typing import NDArray
 
 from strata.apps.errors import KnowledgeBaseNotFound
-from strata.apps.kb_index import Hit, KbIndex, Mode, Reranker, write_index
+from strata.apps.kb_index import Fusion, Hit, KbIndex, Mode, Reranker, write_index
 from strata.core.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -51,10 +51,17 @@ class BuildResult:
 class KnowledgeBases:
     """Every knowledge base under one root folder (`STRATA_HOME/kb` by default)."""
 
-    def __init__(self, root: Path, runtime: ModelRuntime, lake: Lake | None = None) -> None:
+    def __init__(
+        self,
+        root: Path,
+        runtime: ModelRuntime,
+        lake: Lake | None = None,
+        fusion: Fusion | None = None,
+    ) -> None:
         self.root = root
         self.runtime = runtime
         self.lake = lake
+        self.fusion = fusion or Fusion()
         self._open: dict[str, tuple[str, KbIndex]] = {}
         self._lock = threading.Lock()
 
@@ -100,7 +107,7 @@ class KnowledgeBases:
         if mode != "bm25" and index.chunks:
             _, encoder = self.runtime.encoder(index.manifest["encoder"])
             vector = encoder.embed([query])[0]
-        hits = index.search(query, vector, k=k * 3 if rerank else k, mode=mode)
+        hits = index.search(query, vector, k=k * 3 if rerank else k, mode=mode, fusion=self.fusion)
         return rerank(query, hits)[:k] if rerank else hits
 
     def build(self, name: str, dataset: str, encoder: str | None = None) -> BuildResult:

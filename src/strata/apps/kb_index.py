@@ -1,6 +1,6 @@
 """A knowledge-base index on disk: chunks (Parquet), vectors (usearch HNSW), BM25 (bm25s).
 
-Search fuses the BM25 and dense rankings with reciprocal rank fusion; every hit carries its
+Hybrid search fuses BM25 and dense scores (see `Fusion`); every hit carries its
 citation (document, path, title, page, chunk). The folder is plain files, so it can be copied to
 and from object storage as a unit.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -22,7 +22,9 @@ from numpy.typing import NDArray
 from usearch.index import Index
 
 Mode = Literal["hybrid", "bm25", "dense"]
+FusionMethod = Literal["convex", "rrf"]
 RRF_K = 60
+DEFAULT_BM25_WEIGHT = 0.5
 _TOKEN = re.compile(r"[a-z0-9]+")
 _STOP = frozenset(
     [
@@ -106,6 +108,20 @@ class Hit:
 Reranker = Callable[[str, list[Hit]], list[Hit]]
 
 
+@dataclass(frozen=True)
+class Fusion:
+    """How hybrid search merges BM25 and dense results (settings `apps.kb_fusion*`).
+
+    `convex` scores every candidate of either list with both retrievers, scales each score by the
+    query's best (from the theoretical minimum: 0 for BM25, -1 for cosine) and ranks by
+    `bm25_weight * bm25 + (1 - bm25_weight) * dense`, so a retriever that is sure of one chunk
+    (an identifier only one chunk contains) keeps it on top. `rrf` sums `1 / (60 + rank)`.
+    """
+
+    method: FusionMethod = "convex"
+    bm25_weight: float = DEFAULT_BM25_WEIGHT
+
+
 def rrf(rankings: Sequence[Sequence[int]], k: int = RRF_K) -> dict[int, float]:
     """Reciprocal rank fusion: sum of 1 / (k + rank) over the rankings a row appears in."""
     fused: dict[int, float] = {}
@@ -115,8 +131,26 @@ def rrf(rankings: Sequence[Sequence[int]], k: int = RRF_K) -> dict[int, float]:
     return fused
 
 
+def convex(
+    bm25: Mapping[int, float], dense: Mapping[int, float], bm25_weight: float
+) -> dict[int, float]:
+    """Convex combination of theoretical-min-max normalised scores (Bruch et al., 2023).
+
+    Args:
+        bm25: BM25 score of each candidate row (0 when no query word occurs in it).
+        dense: cosine similarity of each candidate row to the query, for the same rows.
+        bm25_weight: the weight of BM25, in [0, 1]; dense gets the rest.
+    """
+    best_bm25 = max(bm25.values(), default=0.0)
+    best_dense = max(dense.values(), default=-1.0)
+    b = bm25_weight / best_bm25 if best_bm25 > 0 else 0.0
+    d = (1.0 - bm25_weight) / (1.0 + best_dense) if best_dense > -1.0 else 0.0
+    rows = bm25.keys() | dense.keys()
+    return {r: b * bm25.get(r, 0.0) + d * (1.0 + dense.get(r, -1.0)) for r in rows}
+
+
 class KbIndex:
-    """A loaded index: chunk table, BM25 retriever and HNSW vectors."""
+    """A loaded index: chunk table, BM25 retriever, HNSW graph and the vectors it was built from."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -126,25 +160,39 @@ class KbIndex:
         self.dense = (
             Index.restore(str(folder / "dense.usearch"), view=True) if self.chunks else None
         )
+        # memory-mapped: exact cosines for the few fused candidates, without loading every vector
+        self.vectors: NDArray[np.float32] | None = (
+            np.load(folder / "vectors.npy", mmap_mode="r") if self.chunks else None
+        )
+
+    def bm25_scores(self, query: str) -> NDArray[np.float32] | None:
+        """The BM25 score of every row, or None when no query word is in the index."""
+        if self.bm25 is None:
+            return None
+        tokens = [t for t in tokenize(query) if t in self.bm25.vocab_dict]
+        if not tokens:
+            return None
+        return np.asarray(self.bm25.get_scores(tokens), dtype=np.float32)
 
     def bm25_rank(self, query: str, n: int) -> list[int]:
         """Row numbers by BM25 score (rows with no matching term are left out)."""
-        if self.bm25 is None:
-            return []
-        tokens = [t for t in tokenize(query) if t in self.bm25.vocab_dict]
-        if not tokens:
-            return []
-        rows, scores = self.bm25.retrieve(
-            [tokens], k=min(n, len(self.chunks)), show_progress=False, n_threads=1
-        )
-        return [int(r) for r, s in zip(rows[0], scores[0], strict=True) if s > 0]
+        return _top(self.bm25_scores(query), n)
 
     def dense_rank(self, vector: NDArray[np.float32], n: int) -> list[int]:
-        """Row numbers by cosine similarity to the query vector."""
+        """Row numbers by cosine similarity to the query vector (HNSW, approximate)."""
         if self.dense is None:
             return []
         matches = self.dense.search(vector.astype(np.float32), min(n, len(self.chunks)))
         return [int(k) for k in matches.keys]
+
+    def cosine(self, vector: NDArray[np.float32], rows: Sequence[int]) -> dict[int, float]:
+        """Exact cosine similarity of the given rows to the query vector."""
+        if self.vectors is None or not rows:
+            return {}
+        stored = np.asarray(self.vectors[list(rows)], dtype=np.float32)
+        norms = np.linalg.norm(stored, axis=1) * float(np.linalg.norm(vector))
+        sims = stored @ vector.astype(np.float32) / np.where(norms > 0, norms, 1.0)
+        return dict(zip(rows, sims.tolist(), strict=True))
 
     def hits(self, ranked: list[tuple[int, float]], bm25: list[int], dense: list[int]) -> list[Hit]:
         """Hits for (row, score) pairs, with each row's rank in either list."""
@@ -169,14 +217,49 @@ class KbIndex:
         k: int = 5,
         mode: Mode = "hybrid",
         candidates: int = 50,
+        fusion: Fusion | None = None,
     ) -> list[Hit]:
-        """The best `k` chunks for a query by BM25, dense similarity, or both fused (RRF)."""
+        """The best `k` chunks by BM25, dense similarity, or both fused (see `Fusion`).
+
+        A hit's `score` is its BM25 score (mode `bm25`), its cosine similarity (`dense`) or its
+        fused score (`hybrid`).
+        """
         n = max(candidates, k)
-        bm25 = self.bm25_rank(query, n) if mode in ("hybrid", "bm25") else []
+        lexical = self.bm25_scores(query) if mode != "dense" else None
+        bm25 = _top(lexical, n)
         dense = self.dense_rank(vector, n) if mode != "bm25" and vector is not None else []
-        fused = rrf([r for r in (bm25, dense) if r])
-        ranked = sorted(fused.items(), key=lambda item: -item[1])[:k]
+        if mode == "bm25" or vector is None:
+            scores = {r: float(lexical[r]) for r in bm25} if lexical is not None else {}
+        elif mode == "dense":
+            scores = self.cosine(vector, dense)
+        else:
+            scores = self._fuse(fusion or Fusion(), lexical, vector, bm25, dense)
+        ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:k]
         return self.hits(ranked, bm25, dense)
+
+    def _fuse(
+        self,
+        fusion: Fusion,
+        lexical: NDArray[np.float32] | None,
+        vector: NDArray[np.float32],
+        bm25: list[int],
+        dense: list[int],
+    ) -> dict[int, float]:
+        if fusion.method == "rrf":
+            return rrf([r for r in (bm25, dense) if r])
+        rows = list(dict.fromkeys([*bm25, *dense]))
+        exact = {r: float(lexical[r]) for r in rows} if lexical is not None else {}
+        return convex(exact, self.cosine(vector, rows), fusion.bm25_weight)
+
+
+def _top(scores: NDArray[np.float32] | None, n: int) -> list[int]:
+    """The rows of the `n` highest positive scores, best first (ties by row number)."""
+    if scores is None or n <= 0:
+        return []
+    rows = np.flatnonzero(scores > 0)
+    if len(rows) > n:
+        rows = rows[np.argpartition(-scores[rows], n - 1)[:n]]
+    return [int(r) for r in rows[np.lexsort((rows, -scores[rows]))]]
 
 
 def write_index(

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from strata.apps.kb import KnowledgeBases
+from strata.apps.kb_index import Fusion
 from strata.apps.records import AppRunRow
 from strata.apps.release import check_gate, evaluate
 from strata.apps.runner import EventSink, Runner, no_events
@@ -49,7 +50,7 @@ class Apps:
         self.services = services
         self.store = AppStore(catalog)
         self.runner = Runner(services, self.store)
-        self._eval_runner = Runner(services)
+        self._eval_runner = Runner(replace(services, dry_run=True))  # eval opens no tickets
 
     def load(self, source: Path | str | dict[str, Any]) -> AppSpec:
         """Validate a spec from a YAML file or a mapping (step plugins must be installed)."""
@@ -141,6 +142,9 @@ def open_apps(
     settings: Settings, catalog: Catalog, runtime: ModelRuntime, lake: Lake | None = None
 ) -> Apps:
     """Apps with knowledge bases, the model runtime and the security settings wired in."""
-    kbs = KnowledgeBases(kb_root(settings), runtime, lake)
-    services = Services(settings.apps, settings.security, runtime, kbs)
+    fusion = Fusion(settings.apps.kb_fusion, settings.apps.kb_bm25_weight)
+    kbs = KnowledgeBases(kb_root(settings), runtime, lake, fusion)
+    services = Services(
+        settings.apps, settings.security, runtime, kbs, catalog=catalog, tickets=settings.tickets
+    )
     return Apps(catalog, services)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, Field, ValidationError, model_validator
@@ -170,10 +170,54 @@ class AppsSettings(BaseModel):
     kb_root: str = Field(
         "", description="Folder of knowledge-base indexes; empty means STRATA_HOME/kb."
     )
+    kb_fusion: Literal["convex", "rrf"] = Field(
+        "convex",
+        description="How hybrid knowledge-base search merges BM25 and dense results: `convex` "
+        "(both scores of every candidate, each scaled by the query's best, weighted) or `rrf` "
+        "(reciprocal rank fusion).",
+    )
+    kb_bm25_weight: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Weight of BM25 in `convex` fusion (dense gets the rest).",
+    )
     mcp_allowed_commands: list[str] = Field(
         default_factory=list,
         description="Admin allow-list of executables (names or absolute paths) an `mcp_tool` step "
         "may start as a stdio MCP server; any other command is refused. Empty: none.",
+    )
+
+
+class TicketsSettings(BaseModel):
+    """City event tickets: duplicate merging, defaults, department webhooks, the report app."""
+
+    merge_distance_m: float = Field(
+        250.0,
+        ge=0,
+        description="A report this many metres (haversine) or less from an open ticket of the "
+        "same event type and department merges into it.",
+    )
+    merge_window_minutes: float = Field(
+        120.0,
+        ge=0,
+        description="A report merges into an open ticket only when reported this many minutes "
+        "or less from the ticket's latest report.",
+    )
+    default_priority: str = Field(
+        "normal", description="Priority of a report whose routing gave none (low ... critical)."
+    )
+    default_sla_hours: float = Field(
+        72.0, gt=0, description="SLA in hours of a report whose routing gave none."
+    )
+    webhooks: dict[str, str] = Field(
+        default_factory=dict,
+        description="Department -> URL a new ticket is POSTed to through the egress guard; a "
+        "`ticket` step's `webhook` wins. Empty: no notification.",
+    )
+    app: str = Field(
+        "event-dispatch",
+        description="App that `POST /v1/tickets` and `strata tickets listen` run on each report.",
     )
 
 
@@ -241,6 +285,9 @@ class Settings(BaseSettings):
         default_factory=SecuritySettings, description="Security section."
     )
     apps: AppsSettings = Field(default_factory=AppsSettings, description="Apps section.")
+    tickets: TicketsSettings = Field(
+        default_factory=TicketsSettings, description="Tickets section."
+    )
     serve: ServeSettings = Field(default_factory=ServeSettings, description="Gateway section.")
 
     @model_validator(mode="after")

@@ -34,6 +34,17 @@ def _quiet(stage: str, fraction: float) -> None:
     """The progress callback used when the caller gives none."""
 
 
+def _only(spec: DataSpec | None, *columns: str) -> DataSpec | None:
+    """`spec` cut down to `columns` (the training split keeps text and label alone)."""
+    if spec is None:
+        return None
+    kept = {name: col for name, col in spec.columns.items() if name in columns}
+    keys = [k for k in spec.primary_key if k in kept]
+    if not kept:
+        return None
+    return DataSpec(columns=kept, primary_key=keys, description=spec.description)
+
+
 @dataclass(frozen=True)
 class InstallOptions:
     """How to install a pack; the defaults build the full pack.
@@ -190,7 +201,7 @@ class _Installer:
         source = pack_data.training_csv(frame, holdout, out)
         entry = next((d for d in self.manifest.datasets if d.name == holdout.dataset), None)
         spec = self._spec(entry.spec if entry else None)
-        self._ingest(holdout.train_dataset, source, spec, None)
+        self._ingest(holdout.train_dataset, source, _only(spec, holdout.text, holdout.label), None)
 
     def _adapt(self) -> None:
         entry = self.manifest.l1

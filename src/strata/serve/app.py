@@ -20,6 +20,9 @@ from strata.serve import routes_openai, routes_ops
 from strata.serve.envelope import handle_error
 from strata.serve.gate import KeyGate, request_state
 from strata.serve.services import Services
+from strata.tickets.http import Caller
+from strata.tickets.http import create_router as tickets_router
+from strata.tickets.service import Tickets
 
 
 def create_app(
@@ -50,11 +53,13 @@ def create_app(
     app.state.services = services
     for kind in (StrataError, RequestValidationError, HTTPException, Exception):
         app.add_exception_handler(kind, handle_error)
+    app.include_router(routes_openai.router(services))  # first: routes match in order
     app.include_router(routes_ops.router(services))
-    app.include_router(routes_openai.router(services))
     app.include_router(lake_router(services.lake))
     apps = open_apps(settings, services.catalog, services.runtime)  # serving reads indexes only
     app.include_router(apps_router(apps, tenant_of=_tenant))
+    tickets = Tickets(services.catalog, settings.tickets, settings.security)
+    app.include_router(tickets_router(tickets, apps, caller_of=_caller))
     app.add_middleware(KeyGate, services=services)
     return app
 
@@ -62,3 +67,10 @@ def create_app(
 def _tenant(request: Request) -> str:
     """The caller's tenant, as the key gate authenticated it."""
     return request_state(request.scope).principal.tenant
+
+
+def _caller(request: Request) -> Caller:
+    """The caller of a ticket route: its tenant names its department; `admin` sees all."""
+    state = request_state(request.scope)
+    who = state.principal
+    return Caller(who.tenant, who.key_id, "admin" in who.scopes, state.entry.request_id)

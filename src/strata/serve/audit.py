@@ -1,40 +1,29 @@
 """The audit log: one record per authenticated request, hash-chained, verified by `strata audit
-verify`. Records queue in memory and are appended in batches; each batch locks the chain head."""
+verify`. Records queue in memory and are appended in batches; each batch locks the chain head.
+
+The chain itself (its tables, hashing and append) lives in `core/audit.py`, so that domains below
+the gateway (tickets) append to the same chain inside their own transactions."""
 
 from __future__ import annotations
 
-import hashlib
-import json
-from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from strata.core.audit import (
+    GENESIS,
+    AuditEntry,
+    AuditHeadRow,
+    AuditRow,
+    append_entries,
+    chain_hash,
+    stamp,
+)
 from strata.core.catalog import Catalog
-from strata.serve.records import AuditHeadRow, AuditRow
 
-GENESIS = "0" * 64
-
-
-@dataclass
-class AuditEntry:
-    """What the gateway records about one request: no secrets, no prompt unless opted in."""
-
-    request_id: str
-    tenant: str
-    key_id: str
-    method: str
-    path: str
-    created_at: datetime
-    model: str | None = None
-    status: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    latency_ms: float = 0.0
-    error_code: str | None = None
-    verdicts: list[dict[str, Any]] = field(default_factory=list)
-    prompt: str | None = None
+__all__ = ["GENESIS", "AuditEntry", "AuditLog", "VerifyResult", "chain_hash"]
 
 
 @dataclass(frozen=True)
@@ -49,22 +38,6 @@ class VerifyResult:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready view."""
         return asdict(self)
-
-
-def _stamp(moment: datetime) -> str:
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC).replace(tzinfo=None)
-    return moment.isoformat(timespec="microseconds")
-
-
-def _payload(seq: int, fields: dict[str, Any]) -> str:
-    data = {**fields, "seq": seq, "created_at": _stamp(fields["created_at"])}
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
-
-
-def chain_hash(prev_hash: str, seq: int, fields: dict[str, Any]) -> str:
-    """sha256 over the previous hash and the record's canonical JSON."""
-    return hashlib.sha256((prev_hash + _payload(seq, fields)).encode("utf-8")).hexdigest()
 
 
 _FIELDS = tuple(AuditEntry.__dataclass_fields__)
@@ -100,22 +73,11 @@ class AuditLog:
         if not entries:
             return
         with self.catalog.session() as session:
-            # Write first, so the head row is locked before it is read (SQLite and PostgreSQL).
-            session.execute(
-                update(AuditHeadRow).where(AuditHeadRow.id == 1).values(seq=AuditHeadRow.seq)
-            )
-            head = session.get(AuditHeadRow, 1, populate_existing=True)
-            if head is None:
-                head = AuditHeadRow(id=1, seq=0, hash=GENESIS)
-                session.add(head)
-            seq, prev = head.seq, head.hash
-            for entry in entries:
-                seq += 1
-                fields = asdict(entry)
-                digest = chain_hash(prev, seq, fields)
-                session.add(AuditRow(seq=seq, prev_hash=prev, hash=digest, **fields))
-                prev = digest
-            head.seq, head.hash = seq, prev
+            append_entries(session, entries)
+
+    def append(self, session: Session, entries: list[AuditEntry]) -> None:
+        """Append entries to the chain inside the caller's transaction (commits with it)."""
+        append_entries(session, entries)
 
     def flush(self) -> int:
         """Write every queued record now; returns how many."""
@@ -145,5 +107,5 @@ class AuditLog:
         with self.catalog.session() as session:
             rows = session.scalars(select(AuditRow).order_by(AuditRow.seq.desc()).limit(limit))
             return [
-                {**_row_fields(r), "seq": r.seq, "created_at": _stamp(r.created_at)} for r in rows
+                {**_row_fields(r), "seq": r.seq, "created_at": stamp(r.created_at)} for r in rows
             ]

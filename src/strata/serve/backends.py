@@ -57,6 +57,7 @@ class UpstreamBackend:
     ) -> None:
         self.name = f"{url.rstrip('/')}#{model}"
         self.url = f"{url.rstrip('/')}/chat/completions"
+        self._url = httpx2.URL(self.url)  # parsed once, not on every request
         self.model = model
         self.client = client
         self.api_key_env = api_key_env
@@ -67,7 +68,7 @@ class UpstreamBackend:
 
     def _request(self, body: dict[str, Any]) -> httpx2.Request:
         return self.client.build_request(
-            "POST", self.url, json={**body, "model": self.model}, headers=self._headers()
+            "POST", self._url, json={**body, "model": self.model}, headers=self._headers()
         )
 
     async def complete(self, body: dict[str, Any]) -> tuple[bytes, dict[str, Any]]:
@@ -76,12 +77,14 @@ class UpstreamBackend:
             response = await self.client.send(self._request(body))
         except httpx2.HTTPError as exc:
             raise self._down(f"could not be reached: {exc!r}") from exc
-        self._check(response.status_code, response.text)
+        if response.status_code >= 400:
+            self._check(response.status_code, response.text)
+        content = response.content  # passed through as sent; parsed only for usage and filters
         try:
-            data = json.loads(response.content)
+            data = json.loads(content)
         except ValueError as exc:
             raise self._down(f"sent a reply that is not JSON: {response.text[:200]}") from exc
-        return response.content, data
+        return content, data
 
     async def open_stream(self, body: dict[str, Any]) -> StreamHandle:
         """Send a streaming request; returns once the upstream answered with a status."""

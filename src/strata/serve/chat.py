@@ -44,8 +44,8 @@ class _Call:
             used = prompt + completion
             self.services.quotas.reconcile(self.reservation, used, used * self.price / 1000)
             self.reservation = None
-        self.services.metrics.tokens.labels(kind="prompt").inc(prompt)
-        self.services.metrics.tokens.labels(kind="completion").inc(completion)
+        self.services.metrics.prompt_tokens.inc(prompt)
+        self.services.metrics.completion_tokens.inc(completion)
 
 
 async def chat_completion(services: Services, state: RequestState, body: ChatRequest) -> Response:

@@ -6,6 +6,7 @@ records exactly one audit record (and the metrics) for every authenticated reque
 
 from __future__ import annotations
 
+import random
 import secrets
 import time
 from dataclasses import dataclass
@@ -78,6 +79,8 @@ class KeyGate:
     def __init__(self, app: ASGIApp, services: Services) -> None:
         self.app = app
         self.services = services
+        # Request ids need to be unique, not secret: no system call (and GIL hand-off) per request.
+        self._ids = random.Random(secrets.randbits(128))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in OPEN_PATHS:
@@ -85,12 +88,12 @@ class KeyGate:
             return
         start = time.perf_counter()
         try:
-            who = self.services.auth.authenticate(_header(scope, b"authorization"))
+            who = await self.services.auth.authenticate(_header(scope, b"authorization"))
         except GatewayError as exc:
             await error_response(exc)(scope, receive, send)
             return
         entry = AuditEntry(
-            request_id=secrets.token_hex(8),
+            request_id=f"{self._ids.getrandbits(64):016x}",
             tenant=who.tenant,
             key_id=who.key_id,
             method=scope["method"],
@@ -158,10 +161,7 @@ class KeyGate:
         entry.status = status
         entry.latency_ms = elapsed * 1000
         self.services.audit.record(entry)
-        route = _route(entry.path)
-        metrics = self.services.metrics
-        metrics.requests.labels(route=route, status=str(status)).inc()
-        metrics.latency.labels(route=route).observe(elapsed)
+        self.services.metrics.answered(_route(entry.path), status, elapsed)
 
 
 def _too_large(size: int, cap: int) -> BodyTooLarge:

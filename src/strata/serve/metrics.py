@@ -35,6 +35,22 @@ class GatewayMetrics:
             ["backend"],
             registry=self.registry,
         )
+        # Children looked up once: `labels()` costs a lock and a dict build on every request.
+        self.prompt_tokens = self.tokens.labels(kind="prompt")
+        self.completion_tokens = self.tokens.labels(kind="completion")
+        self._answered: dict[tuple[str, int], tuple[Counter, Histogram]] = {}
+
+    def answered(self, route: str, status: int, seconds: float) -> None:
+        """Count one answered request and observe its duration."""
+        children = self._answered.get((route, status))
+        if children is None:
+            children = (
+                self.requests.labels(route=route, status=str(status)),
+                self.latency.labels(route=route),
+            )
+            self._answered[(route, status)] = children
+        children[0].inc()
+        children[1].observe(seconds)
 
     def render(self, breakers: dict[str, str]) -> bytes:
         """The text exposition format, with breaker states refreshed."""

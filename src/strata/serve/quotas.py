@@ -11,8 +11,9 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from strata.core.catalog import Catalog, utcnow
@@ -153,11 +154,19 @@ class Quotas:
 
     def write(self, deltas: list[tuple[str, str, list[float]]]) -> None:
         """Add deltas to the catalog's counters in one transaction (safe in a worker thread)."""
-        if not deltas:
-            return
-        with self.catalog.session() as session:
-            for scope, window, delta in deltas:
-                _write_delta(session, scope, window, delta)
+        if deltas:
+            with self.catalog.session() as session:
+                self.apply(session, deltas)
+
+    def apply(self, session: Session, deltas: list[tuple[str, str, list[float]]]) -> None:
+        """Add deltas to the catalog's counters inside the caller's transaction.
+
+        Plain SQL statements, not the ORM: the flush runs in a worker thread that shares the GIL
+        with the event loop, so the less Python it runs the less it delays requests.
+        """
+        now = utcnow()
+        for scope, window, delta in deltas:
+            _write_delta(session, scope, window, delta, now)
 
     def flush(self) -> int:
         """Write every pending delta now; returns how many counters were written."""
@@ -166,26 +175,38 @@ class Quotas:
         return len(deltas)
 
 
-def _write_delta(session: Session, scope: str, window: str, delta: list[float]) -> None:
-    requests, tokens, spend = int(delta[0]), int(delta[1]), float(delta[2])
-    result = session.execute(
-        update(CounterRow)
-        .where(CounterRow.scope == scope, CounterRow.window == window)
-        .values(
-            requests=CounterRow.requests + requests,
-            tokens=CounterRow.tokens + tokens,
-            spend=CounterRow.spend + spend,
-            updated_at=utcnow(),
-        )
+_COUNTERS = CounterRow.metadata.tables[CounterRow.__tablename__]
+# Built once with bound parameters (no SQL expression building per flush).
+_ADD = (
+    update(_COUNTERS)
+    .where(_COUNTERS.c.scope == bindparam("b_scope"), _COUNTERS.c.window == bindparam("b_window"))
+    .values(
+        requests=_COUNTERS.c.requests + bindparam("b_requests"),
+        tokens=_COUNTERS.c.tokens + bindparam("b_tokens"),
+        spend=_COUNTERS.c.spend + bindparam("b_spend"),
+        updated_at=bindparam("b_now"),
     )
-    if getattr(result, "rowcount", 0) == 0:
-        session.add(
-            CounterRow(
-                scope=scope,
-                window=window,
-                requests=requests,
-                tokens=tokens,
-                spend=spend,
-                updated_at=utcnow(),
-            )
-        )
+)
+_NEW = insert(_COUNTERS).values(
+    scope=bindparam("b_scope"),
+    window=bindparam("b_window"),
+    requests=bindparam("b_requests"),
+    tokens=bindparam("b_tokens"),
+    spend=bindparam("b_spend"),
+    updated_at=bindparam("b_now"),
+)
+
+
+def _write_delta(
+    session: Session, scope: str, window: str, delta: list[float], now: datetime
+) -> None:
+    params = {
+        "b_scope": scope,
+        "b_window": window,
+        "b_requests": int(delta[0]),
+        "b_tokens": int(delta[1]),
+        "b_spend": float(delta[2]),
+        "b_now": now,
+    }
+    if getattr(session.execute(_ADD, params), "rowcount", 0) == 0:
+        session.execute(_NEW, params)

@@ -1,14 +1,19 @@
-"""Catalog tables of the gateway: tenants, keys (hashed), quota counters, audit records."""
+"""Catalog tables of the gateway: tenants, keys (hashed), quota counters, audit records.
+
+The audit tables are declared in `core/audit.py` (tickets append to the same chain) and
+re-exported here."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import BigInteger, DateTime, Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from strata.core.audit import AuditHeadRow, AuditRow
 from strata.core.catalog import Base, utcnow
+
+__all__ = ["AuditHeadRow", "AuditRow", "CounterRow", "KeyRow", "TenantRow"]
 
 
 class TenantRow(Base):
@@ -54,37 +59,3 @@ class CounterRow(Base):
     tokens: Mapped[int] = mapped_column(BigInteger, default=0)
     spend: Mapped[float] = mapped_column(Float, default=0.0)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-
-
-class AuditRow(Base):
-    """One authenticated request, chained to the previous record by sha256."""
-
-    __tablename__ = "gateway_audit"
-
-    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    request_id: Mapped[str] = mapped_column(String(32))
-    tenant: Mapped[str] = mapped_column(String(100))
-    key_id: Mapped[str] = mapped_column(String(32))
-    method: Mapped[str] = mapped_column(String(8))
-    path: Mapped[str] = mapped_column(String(300))
-    model: Mapped[str | None] = mapped_column(String(300))
-    status: Mapped[int] = mapped_column(Integer)
-    prompt_tokens: Mapped[int] = mapped_column(Integer)
-    completion_tokens: Mapped[int] = mapped_column(Integer)
-    latency_ms: Mapped[float] = mapped_column(Float)
-    error_code: Mapped[str | None] = mapped_column(String(64))
-    verdicts: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
-    prompt: Mapped[str | None] = mapped_column(Text)
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64))
-
-
-class AuditHeadRow(Base):
-    """The last sequence number and hash of the audit chain (one row, locked on append)."""
-
-    __tablename__ = "gateway_audit_head"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    seq: Mapped[int] = mapped_column(BigInteger)
-    hash: Mapped[str] = mapped_column(String(64))

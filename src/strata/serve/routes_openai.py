@@ -62,7 +62,7 @@ async def _run_batched(
     tokens = estimate_tokens(texts)
     services.quotas.reserve(state.principal, tokens, tokens * price / 1000)
     state.entry.prompt_tokens = tokens
-    services.metrics.tokens.labels(kind="prompt").inc(tokens)
+    services.metrics.prompt_tokens.inc(tokens)
     if state.principal.tenant in services.serve.log_prompts:
         state.entry.prompt = json.dumps(texts)[:20_000]
     model = await services.load_model(record)
@@ -84,6 +84,12 @@ def _embedding(vector: Any, fmt: str) -> Any:
 def router(services: Services) -> APIRouter:
     """The routes, bound to one app's services."""
     api = APIRouter(prefix="/v1", tags=["openai"])
+
+    # Chat first: routes are matched in order, and it is the busiest route.
+    @api.post("/chat/completions")
+    async def chat(body: ChatRequest, request: Request) -> Response:
+        """A chat completion from an alias's pool or a registered generator; SSE when streaming."""
+        return await chat_completion(services, request_state(request.scope), body)
 
     @api.get("/models")
     async def list_models(request: Request) -> JSONResponse:
@@ -125,11 +131,6 @@ def router(services: Services) -> APIRouter:
             "total_tokens": state.entry.prompt_tokens,
         }
         return JSONResponse({"object": "list", "data": data, "model": record.ref, "usage": usage})
-
-    @api.post("/chat/completions")
-    async def chat(body: ChatRequest, request: Request) -> Response:
-        """A chat completion from an alias's pool or a registered generator; SSE when streaming."""
-        return await chat_completion(services, request_state(request.scope), body)
 
     return api
 

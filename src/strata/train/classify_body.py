@@ -128,7 +128,7 @@ def tune_body(
         for batch in np.array_split(rng.permutation(len(texts)), per_epoch):
             if step >= steps:
                 break
-            features = batch_to_device(model.tokenize([texts[i] for i in batch]), device)
+            features = batch_to_device(model.preprocess([texts[i] for i in batch]), device)
             emb = F.normalize(model(features)["sentence_embedding"], dim=-1)
             logits = spec.scale * emb @ F.normalize(head, dim=-1).T
             if bias is not None:

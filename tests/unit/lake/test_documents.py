@@ -7,6 +7,7 @@ from pathlib import Path
 from docx import Document
 
 from strata.lake import Lake
+from strata.lake.connectors.documents import chunk_text
 
 
 def _pdf(path: Path, pages: list[str]) -> None:
@@ -76,3 +77,36 @@ def test_documents_and_chunks_with_stable_ids(lake: Lake, tmp_path: Path) -> Non
     assert (again.parts, again.unchanged_parts) == (1, 5)
     ids = sorted(lake.read("kb-chunks").column("chunk_id").to_pylist())
     assert set(first_ids) < set(ids) and len(ids) == len(set(ids))
+
+
+def _sentences(n: int) -> str:
+    words = ["valve", "pressure", "operator", "inspection", "maintenance", "bearing", "seal"]
+    return " ".join(
+        " ".join(words[(i + j) % len(words)] for j in range(3 + i % 9)).capitalize() + "."
+        for i in range(n)
+    )
+
+
+def test_long_paragraphs_are_cut_between_words_with_overlap() -> None:
+    text = _sentences(40)
+    chunks = chunk_text(text, 200, overlap=60)
+    words = set(text.split())
+    assert len(chunks) > 5 and all(len(c) <= 200 for c in chunks)
+    assert all(set(c.split()) <= words for c in chunks)  # no word was split
+    assert sum(c.endswith(".") for c in chunks) >= len(chunks) - 1  # cut after sentences
+    end, overlaps = 0, []
+    for chunk in chunks:  # in order, no gap, each overlapping the one before by <= 60 chars
+        start = text.find(chunk, max(0, end - 60))
+        assert 0 <= start <= end + 1
+        overlaps.append(end - start)
+        end = start + len(chunk)
+    assert end == len(text) and max(overlaps) <= 60 and sum(o > 0 for o in overlaps) > 2
+
+
+def test_short_paragraphs_are_packed_and_unbroken_text_is_cut() -> None:
+    assert chunk_text("One.\n\nTwo.\n\nThree.", 100) == ["One.\n\nTwo.\n\nThree."]
+    assert chunk_text("One.\n\nTwo.\n\nThree.", 12) == ["One.\n\nTwo.", "Three."]
+    assert chunk_text("x" * 250, 100) == ["x" * 100, "x" * 100, "x" * 50]
+    spaced = chunk_text("word " * 60, 50, overlap=0)
+    assert all(set(c.split()) == {"word"} and len(c) <= 50 for c in spaced)
+    assert sum(len(c.split()) for c in spaced) == 60

@@ -14,10 +14,11 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from strata.apps.errors import InvalidAppSpec
 from strata.core.registry import Registry
-from strata.core.settings import AppsSettings, SecuritySettings
+from strata.core.settings import AppsSettings, SecuritySettings, TicketsSettings
 
 if TYPE_CHECKING:
     from strata.apps.kb import KnowledgeBases
+    from strata.core.catalog import Catalog
     from strata.models.runtime import ModelRuntime
 
 T = TypeVar("T")
@@ -31,6 +32,10 @@ class Services:
     security: SecuritySettings = field(default_factory=SecuritySettings)
     runtime: ModelRuntime | None = None
     kbs: KnowledgeBases | None = None
+    catalog: Catalog | None = None
+    tickets: TicketsSettings = field(default_factory=TicketsSettings)
+    # Eval runs at publish time: steps with side effects (the ticket step) only pretend.
+    dry_run: bool = False
 
 
 @dataclass
@@ -52,6 +57,15 @@ class StepContext:
                 hint="Run apps through `strata apps run` or the gateway, which provide one.",
             )
         return self.services.runtime
+
+    def need_catalog(self) -> Catalog:
+        """The catalog, or a clear error when this process has none."""
+        if self.services.catalog is None:
+            raise InvalidAppSpec(
+                f'Step "{self.step_id}" needs the catalog, but this runner has none.',
+                hint="Run apps through `strata apps run` or the gateway, which provide one.",
+            )
+        return self.services.catalog
 
     async def in_thread(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run blocking work (model calls, index reads) off the event loop."""

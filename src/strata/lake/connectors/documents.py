@@ -103,20 +103,59 @@ def read_pages(path: Path) -> list[Page]:
     return list(reader(path))
 
 
-def chunk_text(text: str, size: int) -> list[str]:
-    """Paragraph-aligned chunks of about `size` characters (long paragraphs are cut)."""
+_SENTENCE_END = re.compile(r"[.!?][\"')\]]*\s")
+
+
+def chunk_text(text: str, size: int, overlap: int | None = None) -> list[str]:
+    """Chunks of at most `size` characters that end at a paragraph, sentence or word boundary.
+
+    Paragraphs are packed together up to `size`. A longer paragraph is cut after its last sentence
+    in the first `size` characters (else at its last space there), and the next piece repeats up to
+    `overlap` characters of whole words (default `size // 10`), so text near a cut is found from
+    either side. Only a single word longer than `size` is cut inside the word.
+    """
+    overlap = size // 10 if overlap is None else overlap
     chunks: list[str] = []
     current = ""
     for para in (p.strip() for p in re.split(r"\n\s*\n", text)):
-        while len(para) > size:
-            chunks.extend([current] if current else [])
-            current, chunks = "", [*chunks, para[:size]]
-            para = para[size:]
+        if len(para) > size:
+            pieces, para = _split_long(para, size, overlap)
+            chunks.extend([current, *pieces] if current else pieces)
+            current = ""
         if current and len(current) + len(para) + 2 > size:
             chunks.append(current)
             current = ""
         current = f"{current}\n\n{para}" if current else para
     return [c for c in [*chunks, current] if c.strip()]
+
+
+def _split_long(para: str, size: int, overlap: int) -> tuple[list[str], str]:
+    """Pieces of at most `size` characters cut from `para`, and the rest (at most `size`)."""
+    pieces: list[str] = []
+    while len(para) > size:
+        end = _cut(para, size)
+        pieces.append(para[:end].rstrip())
+        para = para[_overlap_start(para, end, overlap) :].lstrip()
+    return pieces, para
+
+
+def _cut(para: str, size: int) -> int:
+    """Where a piece of `para` ends: after a sentence in its second half, else at a space."""
+    window = para[: size + 1]
+    sentence = max((m.end() - 1 for m in _SENTENCE_END.finditer(window)), default=0)
+    if sentence >= size // 2:
+        return sentence
+    space = max((i for i in range(1, len(window)) if window[i].isspace()), default=0)
+    return space or size
+
+
+def _overlap_start(para: str, end: int, overlap: int) -> int:
+    """Where the next piece starts: the first sentence start, else word start, in the last
+    `overlap` characters before `end` (at most half the piece, so each cut moves forward)."""
+    low = max(end - overlap, (end + 1) // 2, 1)
+    sentences = (m.end() for m in _SENTENCE_END.finditer(para, low - 1, end) if m.end() < end)
+    words = (i for i in range(low, end) if para[i - 1].isspace() and not para[i].isspace())
+    return next(sentences, None) or next(words, end)
 
 
 def _doc_id(name: str) -> str:
