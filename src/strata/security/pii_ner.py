@@ -63,8 +63,29 @@ def find_names(text: str, kinds: frozenset[str], min_score: float) -> list[tuple
     if not wanted or not text.strip():
         return []
     results = analyzer().analyze(text=text, language="en", entities=wanted)
-    return [
-        (NER_KINDS[r.entity_type], r.start, r.end)
-        for r in results
-        if r.score >= min_score and r.entity_type in NER_KINDS
-    ]
+    found = []
+    for r in results:
+        if r.score < min_score or r.entity_type not in NER_KINDS:
+            continue
+        kind = NER_KINDS[r.entity_type]
+        start = _after_role_word(text, r.start, r.end) if kind == "person" else r.start
+        if start < r.end:
+            found.append((kind, start, r.end))
+    return found
+
+
+# Words that name who is speaking, not who they are: the NER model often takes
+# "Caller Amara Okafor" as one name, and the role word need not be hidden.
+ROLE_WORDS = frozenset(
+    "caller citizen resident inspector officer customer client driver reporter complainant "
+    "patrol operator agent".split()
+)
+
+
+def _after_role_word(text: str, start: int, end: int) -> int:
+    """The start of a person span once leading role words ("Caller", "Inspector") are dropped."""
+    while True:
+        word = text[start:end].split(" ", 1)
+        if len(word) < 2 or word[0].lower().rstrip(":,") not in ROLE_WORDS:
+            return start
+        start += len(word[0]) + 1

@@ -77,10 +77,17 @@ def _phone(text: str) -> Iterator[Span]:
     for region in PHONE_REGIONS:
         matcher = phonenumbers.PhoneNumberMatcher(text, region, phonenumbers.Leniency.VALID)
         for match in matcher:
-            key = (match.start, match.end)
+            key = _unbracketed(text, match.start, match.end)
             if key not in seen:
                 seen.add(key)
-                yield "phone", match.start, match.end
+                yield "phone", *key
+
+
+def _unbracketed(text: str, start: int, end: int) -> tuple[int, int]:
+    """Drop an opening bracket the number does not close: "(07700 900123)" keeps its brackets."""
+    if text[start] == "(" and ")" not in text[start:end]:
+        start += 1
+    return start, end
 
 
 STRUCTURED: dict[str, Callable[[str], Iterator[Span]]] = {

@@ -71,6 +71,13 @@ def test_names_and_places_come_from_the_ner_model() -> None:
     assert ("person", "John Smith") in found and ("location", "Berlin") in found
 
 
+def test_role_words_and_brackets_stay_outside_the_spans() -> None:
+    text = "Caller Amara Okafor (07700 900123) says a tree fell. Call (020) 7946 0018."
+    found = detect(text, PiiOptions())
+    assert redact(text, found, "mask").startswith("Caller [PERSON] ([PHONE]) says")
+    assert ("phone", "(020) 7946 0018") in kinds(text, PiiOptions())
+
+
 def test_redaction_modes() -> None:
     text = "Write to ann@example.com or bob@example.com, then ann@example.com again."
     found = detect(text, STRUCTURED)
