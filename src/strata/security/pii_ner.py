@@ -77,8 +77,21 @@ def find_names(text: str, kinds: frozenset[str], min_score: float) -> list[tuple
 # Words that name who is speaking, not who they are: the NER model often takes
 # "Caller Amara Okafor" as one name, and the role word need not be hidden.
 ROLE_WORDS = frozenset(
-    "caller citizen resident inspector officer customer client driver reporter complainant "
-    "patrol operator agent".split()
+    [
+        "caller",
+        "citizen",
+        "resident",
+        "inspector",
+        "officer",
+        "customer",
+        "client",
+        "driver",
+        "reporter",
+        "complainant",
+        "patrol",
+        "operator",
+        "agent",
+    ]
 )
 
 
