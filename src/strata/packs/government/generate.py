@@ -10,6 +10,11 @@ The stream assumes the ticket step's merge rule (same event type within `merge_d
 are at most 200 m and 100 minutes apart; hard negatives (distinct events of the same type) lie at
 least `HARD_NEGATIVE_DISTANCE_M` away in the same window, or near the same point but at least
 `HARD_NEGATIVE_GAP_MINUTES` later.
+
+The stream's density is an assumption, stated here: `STREAM_REPORTS_PER_HOUR` (10) reports an hour
+over the pack's map of about 125 km², roughly the per-area rate of a city that handles 80,000
+reports a month over 1,000 km², so `n` reports span `n / 10` hours (at least three days); an
+event lies within `STREET_EXTENT_M` of its street's reference point.
 """
 
 from __future__ import annotations
@@ -37,6 +42,8 @@ COLUMNS = ("report_id", "text", "event_type", "department", "channel", "district
 STREAM_COLUMNS = (*COLUMNS, "group_id", "hard_negative_of")
 SENSOR_TYPES = frozenset({"waterlogging", "streetlight_outage", "manhole_cover", "noise"})
 NIGHT_TYPES = frozenset({"noise", "streetlight_outage"})
+STREAM_REPORTS_PER_HOUR = 10.0
+STREET_EXTENT_M = 400.0
 DUPLICATE_RADIUS_M = 100.0
 DUPLICATE_SPREAD_MINUTES = 100
 HARD_NEGATIVE_DISTANCE_M = (500.0, 900.0)
@@ -180,7 +187,8 @@ def _hard_negative(first: Sighting, rng: random.Random) -> Sighting:
 
 
 def stream_reports(n: int, seed: int = 0) -> list[dict[str, Any]]:
-    """`n` reports over three days in time order, with known duplicate groups.
+    """`n` reports in time order over `n / STREAM_REPORTS_PER_HOUR` hours (at least three days),
+    with known duplicate groups.
 
     Each row carries `group_id` (the true event) and `hard_negative_of` (the group of a nearby
     event of the same type it must not merge with, or ""). See the module docstring for the
@@ -191,10 +199,11 @@ def stream_reports(n: int, seed: int = 0) -> list[dict[str, Any]]:
     base = datetime(2026, 6, 1, 6, 0, tzinfo=UTC)
     rows: list[dict[str, Any]] = []
     ids = (f"E-{number:05d}" for number in itertools.count(1))
+    span_minutes = int(max(72.0, n / STREAM_REPORTS_PER_HOUR) * 60)
     while len(rows) < n:
         place = rng.choice(places)
-        point = scatter((place.lat, place.lon), rng, 150.0)
-        start = base + timedelta(minutes=rng.randrange(72 * 60))
+        point = scatter((place.lat, place.lon), rng, STREET_EXTENT_M)
+        start = base + timedelta(minutes=rng.randrange(span_minutes))
         first = Sighting(rng.choice(kinds), "", place, point, start)
         group = next(ids)
         size = rng.choices([1, 2, 3, 4], [45, 25, 18, 12])[0]
@@ -236,6 +245,8 @@ __all__ = [
     "PER_TYPE",
     "SEED",
     "STREAM_COLUMNS",
+    "STREAM_REPORTS_PER_HOUR",
+    "STREET_EXTENT_M",
     "Sighting",
     "distance_m",
     "generate_reports",
