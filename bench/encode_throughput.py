@@ -15,15 +15,13 @@ import argparse
 import asyncio
 import csv
 import json
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import httpx2
 import numpy as np
+from _upstream import percentile_ms, start_gateway, stop
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "banking77" / "train.csv"
 
@@ -31,47 +29,6 @@ DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "banking77" / "
 def _rows(path: Path) -> list[tuple[str, str]]:
     with path.open(encoding="utf-8") as handle:
         return [(r["text"], r["category"]) for r in csv.DictReader(handle)]
-
-
-def free_port() -> int:
-    """A free TCP port on 127.0.0.1."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_port(port: int, seconds: float = 120) -> bool:
-    """Wait until something listens on 127.0.0.1:port."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return True
-        time.sleep(0.2)
-    return False
-
-
-def start(code: str, port: int, python: str = sys.executable) -> subprocess.Popen[bytes]:
-    """Run `code` in a new interpreter; returns once its port accepts connections."""
-    proc = subprocess.Popen([python, "-c", code], stdout=subprocess.DEVNULL)
-    if not wait_port(port):
-        proc.kill()
-        raise RuntimeError(f"server on port {port} did not start")
-    return proc
-
-
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    """Terminate a server process started by `start`."""
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-
-
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
 
 
 def _in_process(embed, texts: list[str], batch: int = 32) -> tuple[dict[str, float], np.ndarray]:
@@ -84,8 +41,8 @@ def _in_process(embed, texts: list[str], batch: int = 32) -> tuple[dict[str, flo
     elapsed = time.perf_counter() - start_t
     stats = {
         "sentences_per_s": len(texts) / elapsed,
-        "p50_ms": _pct(latencies, 0.5),
-        "p99_ms": _pct(latencies, 0.99),
+        "p50_ms": percentile_ms(latencies, 0.5),
+        "p99_ms": percentile_ms(latencies, 0.99),
         "unit": "batch of 32",
     }
     return stats, np.vstack(out)
@@ -113,8 +70,8 @@ async def _gateway(base: str, key: str, model: str, texts: list[str], clients: i
         elapsed = time.perf_counter() - start_t
     return {
         "sentences_per_s": len(texts) / elapsed,
-        "p50_ms": _pct(latencies, 0.5),
-        "p99_ms": _pct(latencies, 0.99),
+        "p50_ms": percentile_ms(latencies, 0.5),
+        "p99_ms": percentile_ms(latencies, 0.99),
         "unit": "request of 1 sentence",
     }
 
@@ -161,19 +118,10 @@ def main() -> None:
     print("strata optimised in process:", onnx_stats)
 
     key, _ = KeyStore(catalog).create("bench", ("inference",), Limits())
-    port = free_port()
-    code = (
-        "import uvicorn; from strata.core.settings import load_settings; "
-        "from strata.serve.app import create_app; "
-        f"s = load_settings(home={str(home)!r}, "
-        "serve={'batch_window_ms': 2.0, 'batch_max_size': 64}); "
-        f"uvicorn.run(create_app(s), host='127.0.0.1', port={port}, log_level='warning', "
-        "access_log=False)"
-    )
-    server = start(code, port)
+    server, base = start_gateway(str(home), {"batch_window_ms": 2.0, "batch_max_size": 64})
     try:
-        asyncio.run(_gateway(f"http://127.0.0.1:{port}", key, record.ref, texts[:64], 8))  # warm
-        gw_stats = asyncio.run(_gateway(f"http://127.0.0.1:{port}", key, record.ref, texts, 32))
+        asyncio.run(_gateway(base, key, record.ref, texts[:64], 8))  # warm
+        gw_stats = asyncio.run(_gateway(base, key, record.ref, texts, 32))
     finally:
         stop(server)
     print("strata gateway, 32 clients:", gw_stats)

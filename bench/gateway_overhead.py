@@ -2,10 +2,14 @@
 directly, through Strata's gateway (keys, rate limits and audit on), through LiteLLM's proxy
 (virtual keys with limits, its database on the PostgreSQL at 127.0.0.1; installed into
 /tmp/litellm-venv) and through a bare pass-through (FastAPI + httpx2, no keys, no limits). One
-worker each; 1 client and 16 concurrent clients; added latency p50/p95/p99 (through - direct) and
-requests/s; last a JSON line with the ratios.
+worker each; 1 client and 16 concurrent clients.
 
-    .venv/bin/python bench/gateway_overhead.py [--requests 300] [--skip-litellm]
+The targets take turns: each client count runs `--rounds` rounds, and in each round every target
+serves its share of the requests, in a rotated order, so that load from other jobs on a shared
+machine falls on all of them alike. Prints added latency p50/p95/p99 (through - direct, over the
+pooled rounds), requests/s and the server's CPU milliseconds per request; last a JSON line.
+
+    .venv/bin/python bench/gateway_overhead.py [--requests 300] [--rounds 3] [--skip-litellm]
 """
 
 from __future__ import annotations
@@ -13,34 +17,27 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import socket
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx2
+from _upstream import (
+    cpu_seconds,
+    free_port,
+    percentile_ms,
+    start,
+    start_gateway,
+    start_mock,
+    stop,
+    wait_port,
+)
 
 LITELLM_VENV = Path("/tmp/litellm-venv")
 PG = "postgresql://postgres@127.0.0.1:5432/litellm_bench"
-
-MOCK = """
-import asyncio, json, uvicorn
-BODY = json.dumps({"id": "c", "object": "chat.completion", "model": "m", "choices": [{"index": 0,
-  "message": {"role": "assistant", "content": "ok"}, "finish_reason": "stop"}],
-  "usage": {"prompt_tokens": 5, "completion_tokens": 1, "total_tokens": 6}}).encode()
-async def app(scope, receive, send):
-    if scope["type"] != "http": return
-    more = True
-    while more:
-        more = (await receive()).get("more_body", False)
-    await asyncio.sleep(0.02)
-    await send({"type": "http.response.start", "status": 200,
-                "headers": [(b"content-type", b"application/json")]})
-    await send({"type": "http.response.body", "body": BODY})
-uvicorn.run(app, host="127.0.0.1", port=PORT, log_level="warning", access_log=False)
-"""
 
 BARE = """
 import httpx2, uvicorn
@@ -58,86 +55,69 @@ async def chat(request: Request) -> Response:
 uvicorn.run(app, host="127.0.0.1", port=PORT, log_level="warning", access_log=False)
 """
 
-STRATA = """
-import uvicorn
-from strata.core.settings import load_settings
-from strata.serve.app import create_app
-s = load_settings(home=HOME, serve={"pools": {"mock": [{"url": "UPSTREAM", "model": "m"}]}})
-uvicorn.run(create_app(s), host="127.0.0.1", port=PORT, log_level="warning", access_log=False)
-"""
-
 BODY = {"model": "mock", "messages": [{"role": "user", "content": "hello"}], "max_tokens": 8}
 
 
-def free_port() -> int:
-    """A free TCP port on 127.0.0.1."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+@dataclass
+class Target:
+    """One way to reach the upstream: its URL, key, server process, and what it measured."""
+
+    url: str
+    key: str | None
+    proc: subprocess.Popen[bytes] | None
+    latencies: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+    cpu: float = 0.0
+
+    def stats(self) -> dict[str, float]:
+        """Pooled percentiles (ms), requests/s and server CPU ms per request."""
+        out = {q: percentile_ms(self.latencies, v) for q, v in _QUANTILES.items()}
+        out["rps"] = len(self.latencies) / self.seconds
+        out["cpu_ms_per_req"] = self.cpu * 1000 / len(self.latencies)
+        return out
 
 
-def wait_port(port: int, seconds: float = 120) -> bool:
-    """Wait until something listens on 127.0.0.1:port."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return True
-        time.sleep(0.2)
-    return False
+_QUANTILES = {"p50": 0.5, "p95": 0.95, "p99": 0.99}
 
 
-def start(code: str, port: int, python: str = sys.executable) -> subprocess.Popen[bytes]:
-    """Run `code` in a new interpreter; returns once its port accepts connections."""
-    proc = subprocess.Popen([python, "-c", code], stdout=subprocess.DEVNULL)
-    if not wait_port(port):
-        proc.kill()
-        raise RuntimeError(f"server on port {port} did not start")
-    return proc
-
-
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    """Terminate a server process started by `start`."""
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-
-
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
-
-
-async def _load(url: str, key: str | None, clients: int, total: int) -> dict[str, float]:
-    headers = {"Authorization": f"Bearer {key}"} if key else {}
-    latencies: list[float] = []
+async def _load(target: Target, clients: int, total: int, warm: int) -> None:
+    headers = {"Authorization": f"Bearer {target.key}"} if target.key else {}
     left = [total]
-    async with httpx2.AsyncClient(
-        timeout=60, limits=httpx2.Limits(max_connections=clients)
-    ) as http:
+    limits = httpx2.Limits(max_connections=clients)
+    async with httpx2.AsyncClient(timeout=60, limits=limits) as http:
+
+        async def call() -> float:
+            t0 = time.perf_counter()
+            reply = await http.post(target.url, json=BODY, headers=headers)
+            if reply.status_code != 200:
+                raise RuntimeError(f"{target.url} answered {reply.status_code}: {reply.text[:200]}")
+            return time.perf_counter() - t0
 
         async def worker() -> None:
             while left[0] > 0:
                 left[0] -= 1
-                t0 = time.perf_counter()
-                reply = await http.post(url, json=BODY, headers=headers)
-                if reply.status_code != 200:
-                    raise RuntimeError(f"{url} answered {reply.status_code}: {reply.text[:200]}")
-                latencies.append(time.perf_counter() - t0)
+                target.latencies.append(await call())
 
-        for _ in range(min(20, total)):  # warm up connections and code paths
-            await http.post(url, json=BODY, headers=headers)
+        await asyncio.gather(*(call() for _ in range(clients)))  # open the connections
+        for _ in range(warm):  # warm up code paths
+            await call()
+        cpu0 = cpu_seconds(target.proc.pid) if target.proc else None
         t0 = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(clients)))
-        elapsed = time.perf_counter() - t0
-    return {
-        "p50": _pct(latencies, 0.5),
-        "p95": _pct(latencies, 0.95),
-        "p99": _pct(latencies, 0.99),
-        "rps": total / elapsed,
-    }
+        target.seconds += time.perf_counter() - t0
+        cpu1 = cpu_seconds(target.proc.pid) if target.proc else None
+        if cpu0 is not None and cpu1 is not None:
+            target.cpu += cpu1 - cpu0
+
+
+def _measure(targets: dict[str, Target], clients: int, total: int, rounds: int) -> None:
+    """Run `total` requests per target in `rounds` interleaved rounds."""
+    names = list(targets)
+    share = max(1, total // rounds)
+    for turn in range(rounds):
+        shift = turn % len(names)
+        for name in names[shift:] + names[:shift]:
+            asyncio.run(_load(targets[name], clients, share, warm=20 if turn == 0 else 0))
 
 
 def _strata(upstream: str) -> tuple[subprocess.Popen[bytes], str, str]:
@@ -149,9 +129,8 @@ def _strata(upstream: str) -> tuple[subprocess.Popen[bytes], str, str]:
     catalog = Catalog(load_settings(home=home).catalog_url)
     key, _ = KeyStore(catalog).create("bench", ("inference",), Limits(rpm=1_000_000, tpm=10**9))
     catalog.dispose()
-    port = free_port()
-    code = STRATA.replace("HOME", repr(home)).replace("UPSTREAM", upstream)
-    return start(code.replace("PORT", str(port)), port), f"http://127.0.0.1:{port}", key
+    proc, base = start_gateway(home, {"pools": {"mock": [{"url": upstream, "model": "m"}]}})
+    return proc, base, key
 
 
 def _litellm(upstream: str) -> tuple[subprocess.Popen[bytes] | None, str, str]:
@@ -213,22 +192,23 @@ def _litellm(upstream: str) -> tuple[subprocess.Popen[bytes] | None, str, str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--requests", type=int, default=300, help="at 1 client; 4x at 16")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds per target")
     parser.add_argument("--skip-litellm", action="store_true")
     args = parser.parse_args()
-    port = free_port()
-    mock = start(MOCK.replace("PORT", str(port)), port)
-    upstream = f"http://127.0.0.1:{port}/v1"
-    procs, targets, notes = [mock], {"direct": (f"{upstream}/chat/completions", None)}, {}
+    mock, upstream = start_mock(0.02)
+    procs, notes = [mock], {}
     try:
         proc, base, key = _strata(upstream)
         procs.append(proc)
-        targets["strata"] = (f"{base}/v1/chat/completions", key)
         bare_port = free_port()
-        procs.append(
-            start(BARE.replace("UPSTREAM", upstream).replace("PORT", str(bare_port)), bare_port)
-        )
-        targets["bare"] = (f"http://127.0.0.1:{bare_port}/v1/chat/completions", None)
+        bare = start(BARE.replace("UPSTREAM", upstream).replace("PORT", str(bare_port)), bare_port)
+        procs.append(bare)
+        urls = {
+            "direct": (f"{upstream}/chat/completions", None, None),
+            "strata": (f"{base}/v1/chat/completions", key, proc),
+            "bare": (f"http://127.0.0.1:{bare_port}/v1/chat/completions", None, bare),
+        }
         if args.skip_litellm:
             notes["litellm"] = "skipped (--skip-litellm)"
         else:
@@ -237,11 +217,13 @@ def main() -> None:
                 notes["litellm"] = lkey
             else:
                 procs.append(lproc)
-                targets["litellm"] = (f"{lbase}/v1/chat/completions", lkey)
+                urls["litellm"] = (f"{lbase}/v1/chat/completions", lkey, lproc)
         results = {}
         for clients, total in ((1, args.requests), (16, args.requests * 4)):
-            for name, (url, key) in targets.items():
-                results[(name, clients)] = asyncio.run(_load(url, key, clients, total))
+            targets = {name: Target(url, k, p) for name, (url, k, p) in urls.items()}
+            _measure(targets, clients, total, args.rounds)
+            for name, target in targets.items():
+                results[(name, clients)] = target.stats()
                 print(name, clients, {k: round(v, 2) for k, v in results[(name, clients)].items()})
     finally:
         for proc in procs:
@@ -260,16 +242,20 @@ def _summary(results: dict, notes: dict) -> dict:
             if (name, clients) not in results:
                 continue
             r = results[(name, clients)]
-            added = {q: round(r[q] - direct[q], 2) for q in ("p50", "p95", "p99")}
+            added = {q: round(r[q] - direct[q], 2) for q in _QUANTILES}
             out[f"{name}_c{clients}_added_ms"] = added
             out[f"{name}_c{clients}_rps"] = round(r["rps"], 1)
+            out[f"{name}_c{clients}_cpu_ms_per_req"] = round(r["cpu_ms_per_req"], 2)
             table.append(
-                f"c={clients:<2} {name:<8} added p50/p95/p99 ms {added} rps {r['rps']:.1f}"
+                f"c={clients:<2} {name:<8} added p50/p95/p99 ms {added} rps {r['rps']:.1f} "
+                f"cpu/req {r['cpu_ms_per_req']:.2f} ms"
             )
     for clients in (1, 16):
         if ("bare", clients) in results:
             s, b = out[f"strata_c{clients}_added_ms"], out[f"bare_c{clients}_added_ms"]
             out[f"strata_vs_bare_added_p50_c{clients}"] = round(s["p50"] / max(b["p50"], 1e-3), 2)
+            rps = out[f"strata_c{clients}_rps"] / out[f"bare_c{clients}_rps"]
+            out[f"strata_vs_bare_rps_c{clients}"] = round(rps, 2)
     if ("litellm", 16) in results:
         out["strata_vs_litellm_rps_c16"] = round(out["strata_c16_rps"] / out["litellm_c16_rps"], 2)
     out["table"] = table

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import logging
 import secrets
 import time
 from dataclasses import dataclass
@@ -21,6 +22,8 @@ from strata.serve.records import KeyRow, TenantRow
 KEY_PREFIX = "sk-strata-"
 SCOPES = frozenset({"inference", "lake", "admin"})
 DEFAULT_SCOPES = ("inference", "lake")
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -208,37 +211,49 @@ class Authenticator:
 
     A cached key costs one sha256 and a dict lookup. An expired or unknown one is read from the
     catalog in a worker thread (the event loop never waits on the database), once however many
-    requests with that key arrive meanwhile; it is cached from when the read started, so a
-    revocation applies within `ttl_s` of being committed.
+    requests with that key arrive meanwhile; a key in use is read again in the background once
+    its entry is half way to expiry, so its requests never wait. An entry is cached from when its
+    read started, so a revocation applies within `ttl_s` of being committed.
     """
 
     def __init__(self, keys: KeyStore, ttl_s: float) -> None:
         self.keys = keys
         self.ttl_s = ttl_s
         self._cache: dict[str, tuple[float, Principal | None]] = {}
-        self._reads: dict[str, asyncio.Task[Principal | None]] = {}
+        self._reads: dict[str, tuple[float, asyncio.Task[Principal | None]]] = {}
 
     async def lookup(self, key: str) -> Principal | None:
         """The principal of a key (cached by the key's hash), or None."""
         digest = hash_key(key)
+        now = time.monotonic()
         hit = self._cache.get(digest)
-        if hit is not None and time.monotonic() - hit[0] < self.ttl_s:
-            return hit[1]
         read = self._reads.get(digest)
-        if read is None:
-            read = asyncio.create_task(self._read(key, digest))
-            self._reads[digest] = read
-        return await asyncio.shield(read)  # a caller that goes away leaves the read to others
+        if hit is not None and now - hit[0] < self.ttl_s:
+            if now - hit[0] >= self.ttl_s / 2 and read is None:
+                self._start_read(key, digest, now)  # refresh ahead: busy keys never wait
+            return hit[1]
+        if read is None or now - read[0] >= self.ttl_s:  # join only a read that is fresh enough
+            read = self._start_read(key, digest, now)
+        return await asyncio.shield(read[1])  # a caller that goes away leaves the read to others
 
-    async def _read(self, key: str, digest: str) -> Principal | None:
-        started = time.monotonic()
+    def _start_read(
+        self, key: str, digest: str, now: float
+    ) -> tuple[float, asyncio.Task[Principal | None]]:
+        task = asyncio.create_task(self._read(key, digest, now))
+        task.add_done_callback(_log_failed_read)  # a refresh nobody awaits must not fail unseen
+        read = self._reads[digest] = (now, task)
+        return read
+
+    async def _read(self, key: str, digest: str, started: float) -> Principal | None:
         try:
             principal = await asyncio.to_thread(self.keys.principal, key)
         finally:
-            del self._reads[digest]
+            if self._reads.get(digest, (None,))[0] == started:
+                del self._reads[digest]
         if len(self._cache) > 10_000:
             self._cache.clear()  # bounded: unknown keys must not grow memory without limit
-        self._cache[digest] = (started, principal)
+        if self._cache.get(digest, (started,))[0] <= started:  # never replace a newer read
+            self._cache[digest] = (started, principal)
         return principal
 
     async def authenticate(self, header: str | None) -> Principal:
@@ -255,3 +270,8 @@ class Authenticator:
                 hint="Check the key, or create a new one with: strata keys create --tenant NAME",
             )
         return principal
+
+
+def _log_failed_read(task: asyncio.Task[Principal | None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("reading an API key from the catalog failed", exc_info=task.exception())

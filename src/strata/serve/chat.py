@@ -8,12 +8,11 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx2
 from fastapi.responses import Response
 from fastapi.sse import EventSourceResponse
 
 from strata.security.filters import FilterContext
-from strata.serve.backends import ChatBackend, StreamHandle, synthesize_stream
+from strata.serve.backends import BackendDown, ChatBackend, StreamHandle, synthesize_stream
 from strata.serve.envelope import envelope
 from strata.serve.gate import RequestState
 from strata.serve.quotas import Reservation
@@ -160,9 +159,9 @@ async def _relay(call: _Call, handle: StreamHandle) -> AsyncIterator[str]:
         if not done:
             call.state.entry.error_code = "stream_interrupted"
             yield _stream_error("The upstream closed the stream before it finished.")
-    except httpx2.HTTPError as exc:
+    except BackendDown as exc:  # the backend turns transport errors into this
         call.state.entry.error_code = "stream_interrupted"
-        yield _stream_error(f"The upstream stream broke: {exc!r}.")
+        yield _stream_error(exc.message)
     finally:
         await handle.close()
         prompt, completion = usage or (call.state.entry.prompt_tokens, max(0, chunks - 2))

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-import httpx2
 
 from strata.core.catalog import Catalog
 from strata.core.settings import Settings
@@ -23,7 +22,7 @@ from strata.security.filters import FILTERS
 from strata.security.policy import load_policies
 from strata.serve.audit import AuditLog
 from strata.serve.auth import Authenticator, KeyStore, Principal
-from strata.serve.backends import ChatBackend, LocalBackend, UpstreamBackend
+from strata.serve.backends import ChatBackend, LocalBackend, UpstreamBackend, UpstreamClient
 from strata.serve.batching import MicroBatcher
 from strata.serve.guarding import FilterPolicy
 from strata.serve.metrics import GatewayMetrics
@@ -54,20 +53,20 @@ class Services:
         self.metrics = GatewayMetrics()
         self.batchers: dict[tuple[int, str], MicroBatcher[Any]] = {}
         self._resolved: dict[str, tuple[float, ModelRecord]] = {}
-        self._client: httpx2.AsyncClient | None = None
+        self._client: UpstreamClient | None = None
         self._lake: Lake | None = None
         self._flusher: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
+        self._flushing = asyncio.Lock()
         self._load_lock = asyncio.Lock()
 
     @property
-    def client(self) -> httpx2.AsyncClient:
-        """The shared async HTTP client for upstreams (opened on first use)."""
+    def client(self) -> UpstreamClient:
+        """The shared, pooled HTTP client for upstreams (opened on first use)."""
         if self._client is None:
-            timeout = httpx2.Timeout(
-                self.serve.upstream_timeout_s, connect=self.serve.connect_timeout_s
+            self._client = UpstreamClient(
+                connect_s=self.serve.connect_timeout_s, read_s=self.serve.upstream_timeout_s
             )
-            limits = httpx2.Limits(max_connections=512, max_keepalive_connections=128)
-            self._client = httpx2.AsyncClient(timeout=timeout, limits=limits)
         return self._client
 
     def lake(self) -> Lake:
@@ -153,10 +152,12 @@ class Services:
         return self.batchers[key]
 
     async def flush(self) -> None:
-        """Write queued audit records and quota deltas in a worker thread."""
-        entries, deltas = self.audit.take_pending(), self.quotas.take_pending()
-        if entries or deltas:
-            await asyncio.to_thread(self._write, entries, deltas)
+        """Write queued audit records and quota deltas in a worker thread; on return, everything
+        recorded before the call is written (a write already in progress is waited for)."""
+        async with self._flushing:
+            entries, deltas = self.audit.take_pending(), self.quotas.take_pending()
+            if entries or deltas:
+                await asyncio.to_thread(self._write, entries, deltas)
 
     def _write(self, entries: list[Any], deltas: list[Any]) -> None:
         try:  # one transaction (one commit) for both: the flush shares the GIL with requests
@@ -168,9 +169,10 @@ class Services:
             self.quotas.requeue(deltas)
             raise
 
-    async def _flush_forever(self) -> None:
-        while True:
-            await asyncio.sleep(self.serve.flush_interval_s)
+    async def _flush_forever(self, stopping: asyncio.Event) -> None:
+        while not stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), self.serve.flush_interval_s)
             try:
                 await self.flush()
             except Exception:  # keep serving; the next round retries what is still queued
@@ -179,7 +181,8 @@ class Services:
     async def start(self) -> None:
         """Build pools and start the background writer (app startup)."""
         self.build_pools()
-        self._flusher = asyncio.create_task(self._flush_forever())
+        self._stopping, self._flushing = asyncio.Event(), asyncio.Lock()  # this loop's
+        self._flusher = asyncio.create_task(self._flush_forever(self._stopping))
         # The ~200k objects alive now (modules, models, the app) live as long as the gateway;
         # frozen, they are left out of full collections, which would otherwise stall every
         # request for 50-200 ms each. `stop` hands them back to the collector.
@@ -189,8 +192,10 @@ class Services:
         """Stop the writer, write what is queued, close the HTTP client (app shutdown)."""
         gc.unfreeze()
         if self._flusher is not None:
-            self._flusher.cancel()
-            await asyncio.gather(self._flusher, return_exceptions=True)
+            # Not cancelled: a write in progress must end (commit or requeue) before the last one.
+            self._stopping.set()
+            await self._flusher
+            self._flusher = None
         await self.flush()
         if self._client is not None:
             await self._client.aclose()

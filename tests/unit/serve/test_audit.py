@@ -12,10 +12,11 @@ from typer.testing import CliRunner
 
 from strata.cli import audit as audit_cli
 from strata.core.catalog import Catalog
+from strata.serve.app import create_app
 from strata.serve.audit import AuditLog
 from strata.serve.records import AuditRow
 
-from .conftest import MakeKey, bearer
+from .conftest import MakeKey, bearer, make_settings
 
 
 def _verify_cli(home: Path) -> tuple[int, str]:
@@ -94,3 +95,17 @@ def test_prompts_only_for_tenants_that_opt_in(
     prompts = {r["tenant"]: r["prompt"] for r in AuditLog(gw_catalog).recent()}
     assert prompts["open"] is not None and "hello from open" in prompts["open"]
     assert prompts["closed"] is None
+
+
+def test_a_clean_shutdown_writes_every_queued_record(
+    tmp_path: Path, gw_catalog: Catalog, make_key: MakeKey
+) -> None:
+    key = make_key()
+    settings = make_settings(tmp_path, flush_interval_s=3600.0)  # no flush while serving
+    with TestClient(create_app(settings, catalog=gw_catalog)) as client:
+        for _ in range(30):
+            assert client.get("/v1/models", headers=bearer(key)).status_code == 200
+        assert AuditLog(gw_catalog).verify().records == 0  # queued, off the request path
+    result = AuditLog(gw_catalog).verify()
+    assert result.ok
+    assert result.records == 30

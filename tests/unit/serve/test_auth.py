@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 import pytest
 from starlette.testclient import TestClient
 
 from strata.core.catalog import Catalog
-from strata.serve.auth import KeyStore, Limits, hash_key
+from strata.serve.auth import Authenticator, KeyStore, Limits, Principal, hash_key
 from strata.serve.records import KeyRow
 
 from .conftest import MakeKey, bearer
@@ -75,3 +78,54 @@ def test_admin_routes_need_the_admin_scope(client: TestClient, make_key: MakeKey
     listed = client.get("/v1/admin/keys", headers=bearer(admin)).json()["data"]
     assert {k["tenant"] for k in listed} == {"acme"}
     assert all("secret" not in str(k) for k in listed)
+
+
+class _CountingKeys(KeyStore):
+    """A key store that counts its catalog reads."""
+
+    reads = 0
+
+    def principal(self, key: str) -> Principal | None:
+        self.reads += 1
+        return super().principal(key)
+
+
+def test_a_burst_reads_a_key_once_and_a_revocation_applies_after_the_ttl(
+    gw_catalog: Catalog,
+) -> None:
+    keys = _CountingKeys(gw_catalog)
+    key, info = keys.create("acme", ("inference",), Limits())
+    auth = Authenticator(keys, ttl_s=2.0)
+
+    async def scenario() -> None:
+        burst = await asyncio.gather(*(auth.lookup(key) for _ in range(50)))
+        assert {p.key_id if p else None for p in burst} == {info.id}
+        assert keys.reads == 1  # one catalog read (in a worker thread) for the whole burst
+        keys.revoke(info.id)
+        assert await auth.lookup(key) is not None  # cached: valid until the TTL runs out
+        await asyncio.sleep(2.05)
+        assert await auth.lookup(key) is None
+
+    asyncio.run(scenario())
+
+
+def test_a_key_in_use_is_read_again_before_it_expires(gw_catalog: Catalog) -> None:
+    keys = _CountingKeys(gw_catalog)
+    key, info = keys.create("acme", ("inference",), Limits())
+    auth = Authenticator(keys, ttl_s=2.0)
+
+    async def scenario() -> None:
+        await auth.lookup(key)
+        first = time.monotonic()
+        await asyncio.sleep(1.05)  # past half the TTL
+        who = await auth.lookup(key)  # answered from the cache, and a read starts behind it
+        assert who is not None and who.key_id == info.id
+        assert keys.reads == 1
+        while keys.reads < 2 and time.monotonic() - first < 1.8:
+            await asyncio.sleep(0.01)
+        assert keys.reads == 2
+        await asyncio.sleep(2.1 - (time.monotonic() - first))  # the first read has expired
+        assert await auth.lookup(key) is not None  # the second read answers, nobody waits
+        assert keys.reads == 2
+
+    asyncio.run(scenario())
