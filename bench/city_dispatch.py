@@ -24,7 +24,8 @@
      against recall. Also shown: how many reports merged into a ticket of their hard negative,
      and (`oracle_merge_*`) the same ticket store and merge rule fed the true event types on a
      throwaway catalog, which separates what routing costs from what the rule and the stream's
-     density cost (the stream always spans three days, so more reports means denser events).
+     density cost (the stream keeps a stated rate of 10 reports an hour, see
+     `strata.packs.government.generate`).
 
 Goals: department accuracy >= 0.95 and event-type accuracy >= 0.90 on the held-out reports
 (`eval/heldout.csv`; the validation split is shown against the same targets), merge precision >=
