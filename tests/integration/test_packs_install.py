@@ -96,7 +96,7 @@ def test_validation_rows_never_train_the_l1(installed: Path) -> None:
 
 def test_packs_ls_and_eval(installed: Path) -> None:
     listed = _run(installed, "packs", "ls", "--json")
-    assert [p["name"] for p in listed] == ["finance"]
+    assert [p["name"] for p in listed] == ["finance", "government"]
     report = _run(installed, "packs", "eval", "finance", "--json")
     assert set(report) >= {"intent", "slots", "citations"}
     text = _run(installed, "packs", "eval", "finance")
