@@ -24,7 +24,7 @@ from usearch.index import Index
 Mode = Literal["hybrid", "bm25", "dense"]
 FusionMethod = Literal["convex", "rrf"]
 RRF_K = 60
-DEFAULT_BM25_WEIGHT = 0.5
+DEFAULT_BM25_WEIGHT = 0.3
 _TOKEN = re.compile(r"[a-z0-9]+")
 _STOP = frozenset(
     [
@@ -256,9 +256,8 @@ def _top(scores: NDArray[np.float32] | None, n: int) -> list[int]:
     """The rows of the `n` highest positive scores, best first (ties by row number)."""
     if scores is None or n <= 0:
         return []
-    rows = np.flatnonzero(scores > 0)
-    if len(rows) > n:
-        rows = rows[np.argpartition(-scores[rows], n - 1)[:n]]
+    rows = np.argpartition(-scores, n - 1)[:n] if len(scores) > n else np.arange(len(scores))
+    rows = rows[scores[rows] > 0]
     return [int(r) for r in rows[np.lexsort((rows, -scores[rows]))]]
 
 

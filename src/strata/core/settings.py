@@ -177,10 +177,11 @@ class AppsSettings(BaseModel):
         "(reciprocal rank fusion).",
     )
     kb_bm25_weight: float = Field(
-        0.5,
+        0.3,
         ge=0,
         le=1,
-        description="Weight of BM25 in `convex` fusion (dense gets the rest).",
+        description="Weight of BM25 in `convex` fusion (dense gets the rest); 0.3 was chosen on "
+        "development queries (docs/benchmarks.md).",
     )
     mcp_allowed_commands: list[str] = Field(
         default_factory=list,
