@@ -14,9 +14,12 @@ import pytest
 import yaml
 from sqlalchemy import select
 from starlette.testclient import TestClient
-from typer.testing import CliRunner, Result
 
-from strata.cli.main import build_app
+from fixtures.cli import (
+    invoke_cli,
+    one_thread,  # noqa: F401 (autouse: one torch thread for this module)
+    run_cli,
+)
 from strata.core.audit import AuditRow
 from strata.core.catalog import Catalog
 from strata.core.settings import load_settings
@@ -40,19 +43,9 @@ PII_REPORT = {
 SAME_TEXT = "Pothole on Harbour Lane, a deep hole in the carriageway by the bus stop."
 
 
-def _invoke(home: Path, *args: str) -> Result:
-    return CliRunner().invoke(build_app(), list(args), env={"STRATA_HOME": str(home)})
-
-
-def _run(home: Path, *args: str) -> Any:
-    result = _invoke(home, *args)
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout) if "--json" in args else result.stdout
-
-
 def _dispatch(home: Path, app: str, report: dict[str, Any]) -> dict[str, Any]:
     """`strata apps run APP --input REPORT --json`: the app's output."""
-    run = _run(home, "apps", "run", app, "--input", json.dumps(report), "--json")
+    run = run_cli(home, "apps", "run", app, "--input", json.dumps(report), "--json")
     assert run["status"] == "succeeded", run["error"]
     output: dict[str, Any] = run["output"]
     return output
@@ -69,17 +62,6 @@ def _report(day: int, minutes: int = 0, north_m: float = 0.0, **fields: Any) -> 
     }  # fmt: skip
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread() -> Iterator[None]:
-    """Tiny models train faster on one thread than on many contending ones (shared CI CPUs)."""
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def _variant(home: Path, name: str, route: dict[str, Any]) -> None:
     """Publish a copy of the pack's app whose routing step takes extra `with:` values."""
     spec = yaml.safe_load((ROOT / "app.yaml").read_text(encoding="utf-8"))
@@ -88,15 +70,15 @@ def _variant(home: Path, name: str, route: dict[str, Any]) -> None:
     next(s for s in spec["steps"] if s["id"] == "route")["with"].update(route)
     path = home.parent / f"{name}.yaml"
     path.write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
-    _run(home, "apps", "publish", str(path), "--alias", "")
+    run_cli(home, "apps", "publish", str(path), "--alias", "")
 
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory, _tiny_models: dict[str, Path]) -> Path:
     """A home with the reduced government pack installed once, plus the two routing variants."""
     home = tmp_path_factory.mktemp("government") / "home"
-    _run(home, "models", "add", str(_tiny_models["encoder"]), "--kind", "encoder")
-    first = _run(home, "packs", "install", "government", *QUICK, "--json")
+    run_cli(home, "models", "add", str(_tiny_models["encoder"]), "--kind", "encoder")
+    first = run_cli(home, "packs", "install", "government", *QUICK, "--json")
     assert first["changed"]
     (home / "first.json").write_text(json.dumps(first))
     table = yaml.safe_load((ROOT / "taxonomy.yaml").read_text(encoding="utf-8"))
@@ -156,7 +138,7 @@ def test_install_builds_every_part(installed: Path) -> None:
 def test_a_second_install_changes_nothing(installed: Path) -> None:
     eval_file = installed / "packs" / "government" / "eval.json"
     before = eval_file.stat().st_mtime_ns
-    again = _run(installed, "packs", "install", "government", *QUICK, "--json")
+    again = run_cli(installed, "packs", "install", "government", *QUICK, "--json")
     assert not again["changed"], [s for s in again["steps"] if s["created"]]
     assert eval_file.stat().st_mtime_ns == before
 
@@ -172,7 +154,7 @@ def _assert_masked(ticket: dict[str, Any]) -> None:
 def test_the_published_app_masks_personal_details_in_the_ticket(installed: Path) -> None:
     output = _dispatch(installed, "event-dispatch", PII_REPORT)
     assert output["ticket_id"] and "900123" not in output["request"]
-    shown = _run(installed, "tickets", "show", output["ticket_id"], "--json")
+    shown = run_cli(installed, "tickets", "show", output["ticket_id"], "--json")
     assert [e["kind"] for e in shown["events"]] == ["created"]
     _assert_masked(shown)
 
@@ -199,7 +181,7 @@ def test_duplicates_merge_and_a_far_report_opens_another(installed: Path) -> Non
     )  # fmt: skip
     far = _dispatch(installed, CONFIDENT, _report(10, minutes=10, north_m=2_000))
     assert far["ticket_id"] != first["ticket_id"] and not far["merged"]
-    shown = _run(installed, "tickets", "show", first["ticket_id"], "--json")
+    shown = run_cli(installed, "tickets", "show", first["ticket_id"], "--json")
     assert shown["duplicates"] == 1
     assert [e["kind"] for e in shown["events"]] == ["created", "merged"]
 
@@ -209,7 +191,7 @@ def test_an_unsure_report_goes_to_triage(installed: Path) -> None:
     assert (output["triage"], output["department"]) == (True, "triage")
     assert any(r.startswith("triage: score") for r in output["priority_reasons"])
     assert output["sla_hours"] <= 2.0  # the triage queue's SLA
-    shown = _run(installed, "tickets", "show", output["ticket_id"], "--json")
+    shown = run_cli(installed, "tickets", "show", output["ticket_id"], "--json")
     assert shown["department"] == "triage" and shown["status"] == "open"
     # Triage reports never merge, even with an identical neighbour.
     twin = _dispatch(installed, STRICT, _report(12, minutes=5, text="zxqv blorp wibble fnord"))
@@ -259,14 +241,14 @@ def test_status_changes_are_checked_and_audited(installed: Path) -> None:
     ticket_id = _dispatch(installed, CONFIDENT, _report(16))["ticket_id"]
     for before, after in (("open", "dispatched"), ("dispatched", "in_progress"),
                           ("in_progress", "resolved")):  # fmt: skip
-        moved = _run(installed, "tickets", "update", ticket_id, "--status", after)
+        moved = run_cli(installed, "tickets", "update", ticket_id, "--status", after)
         assert moved.strip() == f"{ticket_id}: {before} -> {after}"
-    refused = _invoke(installed, "tickets", "update", ticket_id, "--status", "in_progress")
+    refused = invoke_cli(installed, "tickets", "update", ticket_id, "--status", "in_progress")
     assert refused.exit_code == 1, refused.output
     assert refused.stderr.startswith(f"error: Ticket {ticket_id} is resolved; it cannot move to")
     assert "Allowed from resolved: none (it is closed)." in refused.stderr
     assert f"hint: See its history: strata tickets show {ticket_id}" in refused.stderr
-    shown = _run(installed, "tickets", "show", ticket_id, "--json")
+    shown = run_cli(installed, "tickets", "show", ticket_id, "--json")
     assert shown["status"] == "resolved"
     assert [(e["kind"], e["from"], e["to"]) for e in shown["events"]] == [
         ("created", None, "open"),
@@ -277,5 +259,5 @@ def test_status_changes_are_checked_and_audited(installed: Path) -> None:
     assert _audited(installed, ticket_id) == [
         (e["kind"], e["from"], e["to"]) for e in shown["events"]
     ]
-    verified = _run(installed, "audit", "verify", "--json")
+    verified = run_cli(installed, "audit", "verify", "--json")
     assert verified["ok"] and verified["records"] >= 4

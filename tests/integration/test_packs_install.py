@@ -3,34 +3,18 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
-from strata.cli.main import build_app
+from fixtures.cli import (
+    invoke_cli,
+    one_thread,  # noqa: F401 (autouse: one torch thread for this module)
+    run_cli,
+)
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 QUICK = ["--profile", "quick", "--encoder", "l0/tiny-encoder", "--rows-per-label", "4"]
-
-
-def _run(home: Path, *args: str) -> Any:
-    result = CliRunner().invoke(build_app(), list(args), env={"STRATA_HOME": str(home)})
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout) if "--json" in args else result.stdout
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread() -> Iterator[None]:
-    """Tiny models train faster on one thread than on many contending ones (shared CI CPUs)."""
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")
@@ -39,8 +23,8 @@ def installed(tmp_path_factory: pytest.TempPathFactory, _tiny_models: dict[str, 
     if not (DATA / "banking77" / "train.csv").is_file():
         pytest.skip(f"banking77 not found under {DATA}")
     home = tmp_path_factory.mktemp("packs") / "home"
-    _run(home, "models", "add", str(_tiny_models["encoder"]), "--kind", "encoder")
-    first = _run(home, "packs", "install", "finance", *QUICK, "--json")
+    run_cli(home, "models", "add", str(_tiny_models["encoder"]), "--kind", "encoder")
+    first = run_cli(home, "packs", "install", "finance", *QUICK, "--json")
     assert first["changed"]
     (home / "first.json").write_text(json.dumps(first))
     return home
@@ -72,7 +56,7 @@ def test_install_builds_every_part(installed: Path) -> None:
 def test_a_second_install_changes_nothing(installed: Path) -> None:
     eval_file = installed / "packs" / "finance" / "eval.json"
     before = eval_file.stat().st_mtime_ns
-    again = _run(installed, "packs", "install", "finance", *QUICK, "--json")
+    again = run_cli(installed, "packs", "install", "finance", *QUICK, "--json")
     assert not again["changed"], [s for s in again["steps"] if s["created"]]
     assert eval_file.stat().st_mtime_ns == before
 
@@ -95,33 +79,26 @@ def test_validation_rows_never_train_the_l1(installed: Path) -> None:
 
 
 def test_packs_ls_and_eval(installed: Path) -> None:
-    listed = _run(installed, "packs", "ls", "--json")
+    listed = run_cli(installed, "packs", "ls", "--json")
     assert [p["name"] for p in listed] == ["finance", "government"]
-    report = _run(installed, "packs", "eval", "finance", "--json")
+    report = run_cli(installed, "packs", "eval", "finance", "--json")
     assert set(report) >= {"intent", "slots", "citations"}
-    text = _run(installed, "packs", "eval", "finance")
+    text = run_cli(installed, "packs", "eval", "finance")
     assert "slot accuracy" in text and "citation hit rate" in text
 
 
 def test_missing_data_names_the_folder(tmp_path: Path) -> None:
-    result = CliRunner().invoke(
-        build_app(),
-        ["packs", "install", "finance", "--data-dir", str(tmp_path / "nowhere")],
-        env={"STRATA_HOME": str(tmp_path / "home")},
-    )
+    missing = str(tmp_path / "nowhere")
+    result = invoke_cli(tmp_path / "home", "packs", "install", "finance", "--data-dir", missing)
     assert result.exit_code == 1
     assert "needs banking77/train.csv" in result.output and "--data-dir" in result.output
 
 
 def test_eval_before_install_says_how_to_install(tmp_path: Path) -> None:
-    result = CliRunner().invoke(
-        build_app(), ["packs", "eval", "finance"], env={"STRATA_HOME": str(tmp_path / "h")}
-    )
+    result = invoke_cli(tmp_path / "h", "packs", "eval", "finance")
     assert result.exit_code == 1 and "strata packs install finance" in result.output
 
 
 def test_unknown_pack_lists_the_known_ones(tmp_path: Path) -> None:
-    result = CliRunner().invoke(
-        build_app(), ["packs", "install", "mining"], env={"STRATA_HOME": str(tmp_path / "h")}
-    )
+    result = invoke_cli(tmp_path / "h", "packs", "install", "mining")
     assert result.exit_code == 1 and "finance" in result.output

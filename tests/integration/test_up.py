@@ -12,31 +12,16 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
-from typer.testing import CliRunner
 
-from strata.cli.main import build_app
+from fixtures.cli import (
+    one_thread,  # noqa: F401 (autouse: one torch thread for this module)
+    run_cli,
+)
 from strata.cli.state import AppState
 from strata.cli.up import EXAMPLE, gateway
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 QUICK = ["--profile", "quick", "--encoder", "l0/tiny-encoder", "--rows-per-label", "4"]
-
-
-def _cli(home: Path, *args: str) -> str:
-    result = CliRunner().invoke(build_app(), list(args), env={"STRATA_HOME": str(home)})
-    assert result.exit_code == 0, result.output
-    return result.stdout
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread() -> Iterator[None]:
-    """Tiny models train faster on one thread than on many contending ones (shared CI CPUs)."""
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")
@@ -45,8 +30,8 @@ def home(tmp_path_factory: pytest.TempPathFactory, _tiny_models: dict[str, Path]
     if not (DATA / "banking77" / "train.csv").is_file():
         pytest.skip(f"banking77 not found under {DATA}")
     folder = tmp_path_factory.mktemp("up") / "home"
-    _cli(folder, "models", "add", str(_tiny_models["encoder"]), "--kind", "encoder")
-    (folder / "first-up.txt").write_text(_cli(folder, "up", "--no-serve", *QUICK))
+    run_cli(folder, "models", "add", str(_tiny_models["encoder"]), "--kind", "encoder")
+    (folder / "first-up.txt").write_text(run_cli(folder, "up", "--no-serve", *QUICK))
     return folder
 
 
@@ -68,7 +53,7 @@ def test_up_prints_the_journey_banner(home: Path) -> None:
 
 def test_a_second_up_keeps_the_key_and_shows_it_no_more(home: Path) -> None:
     key = (home / "admin.key").read_text().strip()
-    out = _cli(home, "up", "--no-serve", *QUICK)
+    out = run_cli(home, "up", "--no-serve", *QUICK)
     assert (home / "admin.key").read_text().strip() == key
     assert key not in out and "saved in" in out and "unchanged" in out
 

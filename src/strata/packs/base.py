@@ -122,6 +122,24 @@ def load_manifest(root: Path) -> PackManifest:
         ) from exc
 
 
+class FolderPack:
+    """A pack whose manifest and data live in one folder; subclasses add their own `evaluate`."""
+
+    def __init__(self, root: Path) -> None:
+        self._root = root
+        self._manifest = load_manifest(root)
+
+    @property
+    def manifest(self) -> PackManifest:
+        """The parsed `pack.yaml`."""
+        return self._manifest
+
+    @property
+    def root(self) -> Path:
+        """The pack folder (package data)."""
+        return self._root
+
+
 def pack_file(pack: Pack, relative: str) -> Path:
     """A file inside the pack folder, or InvalidPack naming it."""
     path = pack.root / relative

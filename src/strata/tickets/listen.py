@@ -11,17 +11,13 @@ import json
 import logging
 import queue
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
-
-import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
 
 from strata.apps.service import Apps
-from strata.core.errors import InvalidInput, StrataError, UpstreamError
+from strata.core.errors import StrataError, UpstreamError
+from strata.lake.connectors.mqtt import parse_url, subscribe_client
 
 log = logging.getLogger(__name__)
 
@@ -72,47 +68,6 @@ class ListenReport:
     def to_dict(self) -> dict[str, Any]:
         """Plain data for `--json`."""
         return dict(vars(self))
-
-
-def parse_url(url: str) -> tuple[str, int, str]:
-    """(host, port, topic) from mqtt://HOST:PORT/TOPIC; the topic may end in the `#` wildcard,
-    which a plain URL parser would take for a fragment."""
-    parts = urlsplit(url)
-    topic = url.partition("://")[2].partition("/")[2]
-    if parts.scheme != "mqtt" or not parts.hostname or not topic:
-        raise InvalidInput(
-            f"MQTT URL {url!r} is not mqtt://HOST:PORT/TOPIC.",
-            hint="For example: mqtt://127.0.0.1:1883/city/reports (or city/# for every topic).",
-        )
-    return parts.hostname, parts.port or 1883, topic
-
-
-def _subscribe(
-    host: str, port: int, topic: str, qos: int, inbox: queue.Queue[bytes]
-) -> mqtt.Client:
-    client_id = f"strata-tickets-{uuid.uuid4().hex}"
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id)
-    subscribed: queue.Queue[bool] = queue.Queue()
-    client.on_message = lambda _c, _u, message: inbox.put(bytes(message.payload))
-    client.on_subscribe = lambda *_args: subscribed.put(True)
-    client.on_connect = lambda c, _u, _f, _rc, _p: c.subscribe(topic, qos=qos)
-    try:
-        client.connect(host, port)
-    except OSError as exc:
-        raise UpstreamError(
-            f"Cannot reach the MQTT broker at {host}:{port}: {exc}",
-            hint="Check the host and port, and that the broker runs.",
-        ) from exc
-    client.loop_start()
-    try:
-        subscribed.get(timeout=10)
-    except queue.Empty as exc:
-        client.loop_stop()
-        raise UpstreamError(
-            f"The MQTT broker at {host}:{port} did not confirm the subscription to {topic!r}.",
-            hint="Check the broker's ACLs.",
-        ) from exc
-    return client
 
 
 def _parse(payload: bytes) -> dict[str, Any]:
@@ -175,7 +130,16 @@ async def listen(
     host, port, topic = parse_url(url)
     await asyncio.to_thread(apps.store.resolve, app)  # an unknown app fails before subscribing
     inbox: queue.Queue[bytes] = queue.Queue()
-    client = await asyncio.to_thread(_subscribe, host, port, topic, options.qos, inbox)
+    client = await asyncio.to_thread(
+        subscribe_client,
+        host,
+        port,
+        topic,
+        options.qos,
+        inbox,
+        name="strata-tickets",
+        error=UpstreamError,
+    )
     report = report if report is not None else ListenReport()
     started = time.monotonic()
     if on_ready is not None:

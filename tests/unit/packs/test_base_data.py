@@ -10,7 +10,15 @@ import pytest
 
 from strata.core.errors import PluginNotFound
 from strata.lake.spec import load_spec
-from strata.packs import PACKS, InvalidPack, Pack, PackDataMissing, get_pack, load_manifest
+from strata.packs import (
+    PACKS,
+    FolderPack,
+    InvalidPack,
+    Pack,
+    PackDataMissing,
+    get_pack,
+    load_manifest,
+)
 from strata.packs.base import DatasetEntry, HoldoutEntry
 from strata.packs.data import (
     limited_copy,
@@ -30,6 +38,14 @@ def test_finance_registers_like_a_plugin() -> None:
     assert pack.manifest.l2 is not None and pack.manifest.l2.gates == ("accuracy>=0.93",)
     with pytest.raises(PluginNotFound, match="finance"):
         get_pack("mining")
+
+
+def test_the_packs_read_their_manifest_from_their_folder() -> None:
+    for name in ("finance", "government"):
+        pack = get_pack(name)
+        assert isinstance(pack, FolderPack)
+        assert pack.manifest.name == name
+        assert (pack.root / "pack.yaml").is_file()
 
 
 def test_a_bad_manifest_names_the_file(tmp_path: Path) -> None:

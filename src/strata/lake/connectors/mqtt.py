@@ -56,13 +56,17 @@ class SubscribeReport:
 
 
 def parse_url(url: str) -> tuple[str, int, str]:
-    """(host, port, topic) from mqtt://HOST:PORT/TOPIC."""
+    """(host, port, topic) from mqtt://HOST:PORT/TOPIC.
+
+    The topic is everything after the first `/`, so the `#` and `+` wildcards stay in it (a plain
+    URL parser would take `#` for the start of a fragment).
+    """
     parts = urlsplit(url)
-    topic = parts.path.lstrip("/")
+    topic = url.partition("://")[2].partition("/")[2]
     if parts.scheme != "mqtt" or not parts.hostname or not topic:
         raise InvalidInput(
             f"MQTT URL {url!r} is not mqtt://HOST:PORT/TOPIC.",
-            hint="For example: mqtt://127.0.0.1:1883/plant/pumps/#",
+            hint="For example: mqtt://127.0.0.1:1883/plant/pumps/# (`#` and `+` are wildcards).",
         )
     return parts.hostname, parts.port or 1883, topic
 
@@ -110,8 +114,23 @@ class _Batcher:
             self.on_commit(result)
 
 
-def _client(host: str, port: int, topic: str, qos: int, inbox: queue.Queue[bytes]) -> mqtt.Client:
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"strata-{uuid.uuid4().hex}")
+def subscribe_client(
+    host: str,
+    port: int,
+    topic: str,
+    qos: int,
+    inbox: queue.Queue[bytes],
+    *,
+    name: str = "strata",
+    error: type[StrataError] = ConnectorError,
+) -> mqtt.Client:
+    """A started MQTT client subscribed to `topic`, putting each message's payload in `inbox`.
+
+    Args:
+        name: prefix of the client id the broker sees.
+        error: the error raised when the broker cannot be reached or does not confirm.
+    """
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"{name}-{uuid.uuid4().hex}")
     subscribed = queue.Queue[bool]()
     client.on_message = lambda _c, _u, message: inbox.put(bytes(message.payload))
     client.on_subscribe = lambda *_args: subscribed.put(True)
@@ -119,7 +138,7 @@ def _client(host: str, port: int, topic: str, qos: int, inbox: queue.Queue[bytes
     try:
         client.connect(host, port)
     except OSError as exc:
-        raise ConnectorError(
+        raise error(
             f"Cannot reach the MQTT broker at {host}:{port}: {exc}",
             hint="Check the host and port, and that the broker runs.",
         ) from exc
@@ -128,7 +147,7 @@ def _client(host: str, port: int, topic: str, qos: int, inbox: queue.Queue[bytes
         subscribed.get(timeout=10)
     except queue.Empty as exc:
         client.loop_stop()
-        raise ConnectorError(
+        raise error(
             f"The MQTT broker at {host}:{port} did not confirm the subscription to {topic!r}.",
             hint="Check the broker's ACLs.",
         ) from exc
@@ -148,7 +167,7 @@ def subscribe_mqtt(
     inbox: queue.Queue[bytes] = queue.Queue()
     report = SubscribeReport()
     batcher = _Batcher(lake, dataset, url, options, report, on_commit)
-    client = _client(host, port, topic, options.qos, inbox)
+    client = subscribe_client(host, port, topic, options.qos, inbox)
     if on_ready is not None:
         on_ready()
     started = time.monotonic()

@@ -10,27 +10,16 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from strata.packs.base import PackManifest, load_manifest
+from strata.packs.base import FolderPack
 
 ROOT = Path(__file__).resolve().parent
 
 
-class FinancePack:
+class FinancePack(FolderPack):
     """The pack object the `strata.packs` entry point `finance` returns."""
 
     def __init__(self, root: Path = ROOT) -> None:
-        self._root = root
-        self._manifest = load_manifest(root)
-
-    @property
-    def manifest(self) -> PackManifest:
-        """The parsed `pack.yaml`."""
-        return self._manifest
-
-    @property
-    def root(self) -> Path:
-        """The pack folder (package data)."""
-        return self._root
+        super().__init__(root)
 
     def evaluate(self, context: Any) -> dict[str, Any]:
         """Slot-filling accuracy and the citation hit rate of policy answers."""

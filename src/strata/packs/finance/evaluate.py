@@ -9,6 +9,7 @@ from typing import Any
 
 import yaml
 
+from strata.packs.evaluation import score_citations
 from strata.packs.finance.slots import Slots, extract
 
 EVAL = Path(__file__).resolve().parent / "eval"
@@ -66,17 +67,7 @@ def _prf(counts: dict[str, int]) -> dict[str, float]:
 
 def citation_hit_rate(kbs: Any, path: str = "questions.yaml") -> dict[str, Any]:
     """Share of questions whose top-k passages cite at least one expected document."""
-    data = _load(path)
-    k = int(data.get("k", 3))
-    hits, misses = 0, []
-    for case in data["cases"]:
-        found = [h.path for h in kbs.search(KB_NAME, case["question"], k=k)]
-        if set(found) & set(case["expect"]):
-            hits += 1
-        else:
-            misses.append({"question": case["question"], "cited": found})
-    return {"cases": len(data["cases"]), "k": k, "hit_rate": hits / len(data["cases"]),
-            "misses": misses[:10]}  # fmt: skip
+    return score_citations(kbs, KB_NAME, EVAL / path)
 
 
 def evaluate(pack: Any, context: Any) -> dict[str, Any]:

@@ -11,32 +11,21 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from strata.packs.base import PackManifest, load_manifest
+from strata.packs.base import FolderPack
 from strata.packs.government.taxonomy import Taxonomy, load_taxonomy
 
 ROOT = Path(__file__).resolve().parent
 
 
-class GovernmentPack:
+class GovernmentPack(FolderPack):
     """The pack object the `strata.packs` entry point `government` returns."""
 
     def __init__(self, root: Path = ROOT) -> None:
-        self._root = root
-        self._manifest = load_manifest(root)
-
-    @property
-    def manifest(self) -> PackManifest:
-        """The parsed `pack.yaml`."""
-        return self._manifest
-
-    @property
-    def root(self) -> Path:
-        """The pack folder (package data)."""
-        return self._root
+        super().__init__(root)
 
     def taxonomy(self) -> Taxonomy:
         """The routing table (`taxonomy.yaml`), validated."""
-        return load_taxonomy(self._root / "taxonomy.yaml")
+        return load_taxonomy(self.root / "taxonomy.yaml")
 
     def evaluate(self, context: Any) -> dict[str, Any]:
         """Held-out event-type and department accuracy, and the citation hit rate."""

@@ -9,8 +9,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from strata.packs.evaluation import score_citations
 from strata.packs.government.taxonomy import Taxonomy, load_taxonomy
 
 EVAL = Path(__file__).resolve().parent / "eval"
@@ -83,17 +82,7 @@ def heldout_accuracy(runtime: Any, ref: str, path: Path = HELDOUT_FILE) -> dict[
 
 def citation_hit_rate(kbs: Any, path: str = "questions.yaml") -> dict[str, Any]:
     """Share of questions whose top-k passages cite at least one expected document."""
-    data: dict[str, Any] = yaml.safe_load((EVAL / path).read_text(encoding="utf-8"))
-    k = int(data.get("k", 3))
-    hits, misses = 0, []
-    for case in data["cases"]:
-        found = [h.path for h in kbs.search(KB_NAME, case["question"], k=k)]
-        if set(found) & set(case["expect"]):
-            hits += 1
-        else:
-            misses.append({"question": case["question"], "cited": found})
-    return {"cases": len(data["cases"]), "k": k, "hit_rate": hits / len(data["cases"]),
-            "misses": misses[:10]}  # fmt: skip
+    return score_citations(kbs, KB_NAME, EVAL / path)
 
 
 def evaluate(pack: Any, context: Any) -> dict[str, Any]:
