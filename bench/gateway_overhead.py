@@ -1,8 +1,9 @@
 """Gateway overhead: a mock OpenAI-compatible upstream (fixed 20 ms delay) on loopback, called
 directly, through Strata's gateway (keys, rate limits and audit on), through LiteLLM's proxy
-(virtual keys with limits, its database on the PostgreSQL at 127.0.0.1; installed into
-/tmp/litellm-venv) and through a bare pass-through (FastAPI + httpx2, no keys, no limits). One
-worker each; 1 client and 16 concurrent clients.
+(installed into /tmp/litellm-venv and run offline with its master key and a per-deployment rpm
+limit, no database: see `_litellm.py` for why) and through a bare pass-through (FastAPI + httpx2,
+no keys, no limits). One worker each; 1 client and 16 concurrent clients. If LiteLLM cannot be
+installed or started, the JSON line says why and the other targets still run.
 
 The targets take turns: each client count runs `--rounds` rounds, and in each round every target
 serves its share of the requests, in a rotated order, so that load from other jobs on a shared
@@ -18,12 +19,11 @@ import argparse
 import asyncio
 import json
 import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
+import _litellm as litellm
 import httpx2
 from _upstream import (
     cpu_seconds,
@@ -33,11 +33,7 @@ from _upstream import (
     start_gateway,
     start_mock,
     stop,
-    wait_port,
 )
-
-LITELLM_VENV = Path("/tmp/litellm-venv")
-PG = "postgresql://postgres@127.0.0.1:5432/litellm_bench"
 
 BARE = """
 import httpx2, uvicorn
@@ -134,60 +130,16 @@ def _strata(upstream: str) -> tuple[subprocess.Popen[bytes], str, str]:
 
 
 def _litellm(upstream: str) -> tuple[subprocess.Popen[bytes] | None, str, str]:
-    """Install and start LiteLLM's proxy with a virtual key; returns (proc, base, key or reason)."""
-    python = LITELLM_VENV / "bin" / "python"
-    if not python.exists():
-        subprocess.run([sys.executable, "-m", "venv", str(LITELLM_VENV)], check=True)
-    install = subprocess.run(
-        [str(python), "-m", "pip", "install", "-q", "litellm[proxy]"],
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-    if install.returncode != 0:
-        return None, "", f"pip install litellm[proxy] failed: {install.stderr.strip()[-300:]}"
-    subprocess.run(
-        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-c", "CREATE DATABASE litellm_bench"],
-        capture_output=True,
-        check=False,
-    )
-    config = Path(tempfile.mkdtemp()) / "litellm.yaml"
-    config.write_text(
-        "model_list:\n  - model_name: mock\n    litellm_params:\n      model: openai/m\n"
-        f"      api_base: {upstream}\n      api_key: none\n"
-        "general_settings:\n  master_key: sk-master\n  database_url: " + PG + "\n"
-    )
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            str(LITELLM_VENV / "bin" / "litellm"),
-            "--config",
-            str(config),
-            "--port",
-            str(port),
-            "--num_workers",
-            "1",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        env={"PATH": f"{LITELLM_VENV}/bin:/usr/bin:/bin", "DATABASE_URL": PG, "HOME": "/tmp"},
-    )
-    if not wait_port(port, 240):
-        proc.kill()
-        err = proc.stderr.read().decode(errors="replace")[-400:] if proc.stderr else ""
-        return None, "", f"litellm proxy did not start offline: {err}"
-    base = f"http://127.0.0.1:{port}"
-    made = httpx2.post(
-        f"{base}/key/generate",
-        headers={"Authorization": "Bearer sk-master"},
-        json={"rpm_limit": 1_000_000, "tpm_limit": 10**9},
-        timeout=60,
-    )
-    if made.status_code != 200:
-        stop(proc)
-        return None, "", f"litellm /key/generate answered {made.status_code}: {made.text[:200]}"
-    return proc, base, str(made.json()["key"])
+    """Install and start LiteLLM's proxy (see `_litellm.MODE`); returns (proc, base, key) or
+    (None, "", why it could not run)."""
+    try:
+        failed = litellm.install()
+        if failed:
+            return None, "", failed
+        proc, base, failed = litellm.start(upstream)
+    except (OSError, subprocess.SubprocessError) as error:
+        return None, "", f"litellm could not run: {error!r}"
+    return (proc, base, litellm.MASTER_KEY) if proc is not None else (None, "", failed)
 
 
 def main() -> None:
@@ -216,6 +168,8 @@ def main() -> None:
             if lproc is None:
                 notes["litellm"] = lkey
             else:
+                notes["litellm_mode"] = litellm.MODE
+                notes["litellm_version"] = litellm.version()
                 procs.append(lproc)
                 urls["litellm"] = (f"{lbase}/v1/chat/completions", lkey, lproc)
         results = {}
