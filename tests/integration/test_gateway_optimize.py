@@ -4,6 +4,7 @@ new version, and the gateway serving it."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -11,12 +12,15 @@ from starlette.testclient import TestClient
 
 from strata.core.catalog import Catalog
 from strata.core.settings import load_settings
-from strata.models.layers import Layer, ModelKind
+from strata.models.backends.onnx import OnnxClassifier
+from strata.models.layers import Layer, ModelKind, Source
 from strata.models.optimize import OptimizeSpec, optimize
+from strata.models.records import ModelRecord
 from strata.models.runtime import ModelRuntime
-from strata.models.store import ModelStore
+from strata.models.store import ModelStore, NewModel
 from strata.serve.app import create_app
 from strata.serve.auth import KeyStore, Limits
+from strata.train.classify import ClassifyOptions, train_classifier
 
 TEXTS = ("my card has not arrived", "i was charged twice", "hello world", "the coffee is the same")
 
@@ -59,3 +63,60 @@ def test_optimize_then_serve(tmp_path: Path, tiny_encoder: Path, tiny_classifier
     expected = [r[0][0] for r in torch_classifier.classify(list(TEXTS))]
     assert [d["label"] for d in labels["data"]] == expected
     catalog.dispose()
+
+
+HEAD_TEXTS = [
+    "my card has not arrived",
+    "has my card arrived",
+    "the card is not here",
+    "i was charged twice for coffee",
+    "charged twice for the same coffee",
+    "was i charged twice",
+]
+
+
+def _head_model(
+    store: ModelStore, tiny_encoder: Path, root: Path, labels: list[Any], name: str
+) -> ModelRecord:
+    built = root / f".build-{name}"
+    train_classifier(tiny_encoder, HEAD_TEXTS, labels, built, ClassifyOptions(mode="fast"))
+    new = NewModel(
+        layer=Layer.L2_TASK,
+        name=name,
+        kind=ModelKind.CLASSIFIER,
+        backend="strata-head",
+        source=Source.TRAINED,
+        uri="",
+        metrics={"injection_threshold": 0.7},
+    )
+    return store.add_trained(new, built, root)
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning", "ignore::DeprecationWarning")
+@pytest.mark.filterwarnings("ignore::torch.jit.TracerWarning")
+@pytest.mark.parametrize("multi_label", [False, True])
+def test_optimize_head_classifier(
+    tmp_path: Path, tiny_encoder: Path, store: ModelStore, runtime: ModelRuntime, multi_label: bool
+) -> None:
+    root = tmp_path / "models-root"
+    root.mkdir()
+    labels: list[Any] = ["card"] * 3 + ["charge"] * 3
+    if multi_label:
+        labels = [["card"], ["card"], ["card", "charge"], ["charge"], ["charge"], ["charge"]]
+    _head_model(store, tiny_encoder, root, labels, "intents")
+
+    made = optimize(runtime, OptimizeSpec("l2/intents", texts=TEXTS), root)
+
+    assert made.ref == "l2/intents@2" and made.backend == "onnx"
+    assert made.metrics["injection_threshold"] == 0.7  # calibrations carry over
+    report = made.details["agreement"]
+    assert report["top1_agreement"] >= 0.99 and report["max_score_diff"] <= 0.05
+    _, torch_model = runtime.classifier("l2/intents@1")
+    _, onnx_model = runtime.classifier("l2/intents@2")
+    assert onnx_model.labels == torch_model.labels
+    probe = [*HEAD_TEXTS, "something else entirely"]
+    for want, got in zip(torch_model.classify(probe), onnx_model.classify(probe), strict=True):
+        assert got[0][0] == want[0][0]
+        assert dict(got) == pytest.approx(dict(want), abs=0.05)
+    assert isinstance(onnx_model, OnnxClassifier)
+    assert onnx_model.predict(probe[:2]) == torch_model.predict(probe[:2])  # type: ignore[attr-defined]

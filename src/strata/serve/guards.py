@@ -72,6 +72,7 @@ class PiiFilter:
     def __init__(self, options: Mapping[str, Any], phase: Phase) -> None:
         self.name = "pii" if phase == "pre" else "pii-output"
         self.phase: Phase = phase
+        self.rewrites = True
         self.pii, self.mode = _pii_options(options)
         if phase == "post" and self.mode == "pseudonym":
             self.mode = "mask"  # a leak in the output has no request to be restored in
@@ -110,6 +111,7 @@ class InjectionFilter:
 
     name = "injection"
     phase: Phase = "pre"
+    rewrites = False  # judges the text as received: runs beside the rewriting filters
 
     def __init__(self, options: Mapping[str, Any], runtime: ModelRuntime) -> None:
         self.runtime = runtime
@@ -158,6 +160,7 @@ class DenyListFilter:
 
     name = "deny-list"
     phase: Phase = "post"
+    rewrites = False
 
     def __init__(self, options: Mapping[str, Any]) -> None:
         terms = [str(t) for t in options.get("terms") or [] if str(t).strip()]

@@ -197,6 +197,7 @@ class Services:
             await self._flusher
             self._flusher = None
         await self.flush()
+        self.filters.close()
         if self._client is not None:
             await self._client.aclose()
             self._client = None

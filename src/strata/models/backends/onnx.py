@@ -81,24 +81,40 @@ class OnnxEncoder:
 
 
 class OnnxClassifier:
-    """Softmax scores over the labels recorded at export."""
+    """Softmax scores over the labels recorded at export (sigmoids for multi-label heads)."""
 
     def __init__(self, folder: Path) -> None:
         self.model = OnnxModel(folder)
         self.labels = [str(label) for label in self.model.manifest["labels"]]
+        self.multi_label = bool(self.model.manifest.get("multi_label", False))
+        self.threshold = float(self.model.manifest.get("threshold", 0.5))
+
+    def probabilities(self, texts: Sequence[str]) -> NDArray[np.float64]:
+        """(n_texts, n_labels) probabilities, in the order of `labels`."""
+        logits = self.model.run(texts, 64).astype(np.float64)
+        if self.multi_label:
+            return np.asarray(1.0 / (1.0 + np.exp(-logits)))
+        logits -= logits.max(axis=1, keepdims=True)
+        probs = np.exp(logits)
+        return np.asarray(probs / probs.sum(axis=1, keepdims=True))
 
     def classify(self, texts: Sequence[str]) -> list[list[tuple[str, float]]]:
         """For each text, every label with its probability, best first."""
         if not texts:
             return []
-        logits = self.model.run(texts, 64).astype(np.float64)
-        logits -= logits.max(axis=1, keepdims=True)
-        probs = np.exp(logits)
-        probs /= probs.sum(axis=1, keepdims=True)
         return [
             sorted(zip(self.labels, map(float, row), strict=True), key=lambda p: p[1], reverse=True)
-            for row in probs
+            for row in self.probabilities(texts)
         ]
+
+    def predict(self, texts: Sequence[str]) -> list[list[str]]:
+        """Multi-label: the labels at or above the threshold; else the best label."""
+        if not texts:
+            return []
+        probs = self.probabilities(texts)
+        if not self.multi_label:
+            return [[self.labels[int(row.argmax())]] for row in probs]
+        return [[self.labels[i] for i in np.flatnonzero(row >= self.threshold)] for row in probs]
 
 
 def load(record: ModelRecord, settings: ModelSettings) -> OnnxEncoder | OnnxClassifier:
