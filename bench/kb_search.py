@@ -12,11 +12,14 @@ A development split (seed 1, answers disjoint from the test split's) is where fu
 are chosen: `--split dev` measures it and `--sweep` prints hybrid quality on it for each BM25 weight
 of the convex fusion and for RRF. The test split is never used to choose anything.
 
-It builds a real knowledge base (lake dataset -> `KnowledgeBases.build` with l0/minilm-l6) under
-/tmp/strata-kb-bench (kept: a rerun reuses the embeddings; `--chunks N` builds a smaller corpus in
-its own folder, for quick iterations), then prints per-mode nDCG@10, recall@10 and p50/p99 query
-latency (query encoding included), hybrid with the fusion the settings `apps.kb_fusion` and
-`apps.kb_bm25_weight` give, and last a JSON line with ratios.
+It first optimises l0/minilm-l6 (`strata models optimize`: ONNX Runtime, int8; skipped when an
+export exists, or with `--torch-encoder`), then builds a real knowledge base (lake dataset ->
+`KnowledgeBases.build` with the torch l0/minilm-l6 version pinned, so chunks and queries are
+embedded by its export while `models.use_optimized` is on) under /tmp/strata-kb-bench (kept: a
+rerun reuses the embeddings when the embedding model is the same; `--chunks N` builds a smaller
+corpus in its own folder, for quick iterations), then prints per-mode nDCG@10, recall@10 and
+p50/p99 query latency (query encoding included), hybrid with the fusion the settings
+`apps.kb_fusion` and `apps.kb_bm25_weight` give, and last a JSON line with ratios.
 Goal: hybrid >= the better single mode + 3 points (nDCG@10); hybrid p99 <= 50 ms.
 """
 
@@ -38,6 +41,7 @@ HOME = Path("/tmp/strata-kb-bench")
 N_CHUNKS = 100_000
 PER_KIND = 100
 TEST_SEED, DEV_SEED = 0, 1
+ENCODER = "l0/minilm-l6"
 SWEEP_WEIGHTS = [round(0.1 * i, 1) for i in range(11)]
 
 # (word in the chunk, synonym used by paraphrasing queries)
@@ -189,8 +193,28 @@ def splits(n_chunks: int) -> tuple[list[dict[str, Any]], dict[str, list[tuple[st
     return rows, {"test": test, "dev": dev}
 
 
-def build(rows: list[dict[str, Any]], home: Path) -> Any:
-    """The knowledge base `tickets` (reused when already built with the same data)."""
+def torch_encoder(runtime: Any, home: Path, optimise: bool) -> str:
+    """The torch version of l0/minilm-l6, pinned; optimised first (once) when `optimise`."""
+    from strata.models.optimize import OptimizeSpec, optimize
+
+    store = runtime.store
+    record = store.resolve(ENCODER)
+    if record.backend == "onnx":  # the latest version is an export: pin the torch one it came from
+        assert record.parent_id is not None
+        record = store.get(record.parent_id)
+    if optimise and store.optimized(record) is None:
+        started = time.perf_counter()
+        export = optimize(runtime, OptimizeSpec(record.ref), home / "models")
+        print(
+            f"optimize: {record.ref} -> {export.ref} ({export.details['precision']}, agreement "
+            f"{export.details['agreement']}) in {time.perf_counter() - started:.1f} s",
+            file=sys.stderr,
+        )
+    return str(record.ref)
+
+
+def build(rows: list[dict[str, Any]], home: Path, optimise: bool = True, threads: int = 1) -> Any:
+    """The knowledge base `tickets` (reused when already built with the same data and model)."""
     from strata.apps import open_apps
     from strata.core.catalog import Catalog
     from strata.core.settings import load_settings
@@ -198,8 +222,10 @@ def build(rows: list[dict[str, Any]], home: Path) -> Any:
     from strata.models.runtime import ModelRuntime, open_store
 
     settings = load_settings(Path("/nonexistent.yaml"), home=home)
+    models = settings.models.model_copy(update={"use_optimized": optimise, "threads": threads})
     catalog = Catalog(settings.catalog_url)
-    runtime = ModelRuntime(open_store(catalog), settings.models)
+    runtime = ModelRuntime(open_store(catalog), models)
+    encoder = torch_encoder(runtime, home, optimise)
     lake = Lake(catalog, settings.lake, settings.home)
     source = home / "tickets.parquet"
     table = pa.Table.from_pylist(
@@ -210,7 +236,7 @@ def build(rows: list[dict[str, Any]], home: Path) -> Any:
     apps = open_apps(settings, catalog, runtime, lake)
     assert apps.services.kbs is not None
     started = time.perf_counter()
-    result = apps.services.kbs.build("tickets", "tickets", "l0/minilm-l6")
+    result = apps.services.kbs.build("tickets", "tickets", encoder)
     print(f"build: {result.to_dict()} in {time.perf_counter() - started:.1f} s", file=sys.stderr)
     return apps.services.kbs
 
@@ -242,7 +268,7 @@ def sweep(kbs: Any, qs: list[tuple[str, str, str]]) -> None:
     from strata.apps.kb_index import Fusion
 
     index = kbs.open("tickets")
-    _, encoder = kbs.runtime.encoder(index.manifest["encoder"])
+    _, encoder = kbs.query_encoder("tickets")
     vectors = encoder.embed([q for _, q, _ in qs])
     fusions = [Fusion("convex", w) for w in SWEEP_WEIGHTS] + [Fusion("rrf")]
     for fusion in fusions:
@@ -268,7 +294,7 @@ def search_latency(kbs: Any, qs: list[tuple[str, str, str]], split: str) -> None
     from strata.apps.kb_index import Fusion
 
     index = kbs.open("tickets")
-    _, encoder = kbs.runtime.encoder(index.manifest["encoder"])
+    _, encoder = kbs.query_encoder("tickets")
     vectors = encoder.embed([q for _, q, _ in qs])
     runs: dict[str, Any] = {
         "bm25": lambda q, v: index.search(q, v, k=10, mode="bm25"),
@@ -301,12 +327,30 @@ def main() -> None:
     parser.add_argument(
         "--search-only", action="store_true", help="latency of search and of query embedding apart"
     )
+    parser.add_argument(
+        "--torch-encoder",
+        action="store_true",
+        help="embed with torch l0/minilm-l6, not its ONNX export (re-embeds the corpus)",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="CPU threads per model call (default 1, as the gateway runs models: "
+        "serve.model_threads); 0 lets the libraries pick",
+    )
     args = parser.parse_args()
     home = HOME if args.chunks == N_CHUNKS else Path(f"{HOME}-{args.chunks}")
     home.mkdir(parents=True, exist_ok=True)
     rows, qs = splits(args.chunks)
-    kbs = build(rows, home)
+    kbs = build(rows, home, optimise=not args.torch_encoder, threads=args.threads)
     kbs.search("tickets", "warm up", k=10)  # load the index and the encoder once
+    embedder, _ = kbs.query_encoder("tickets")
+    print(
+        f"encoder: {kbs.manifest('tickets')['encoder']}; chunks and queries embedded with "
+        f"{embedder.ref} (backend {embedder.backend}"
+        + (f", {embedder.details['precision']})" if "precision" in embedder.details else ")")
+    )
     if args.sweep:
         sweep(kbs, qs["dev"])
         return
@@ -335,6 +379,9 @@ def main() -> None:
             {
                 "bench": "kb_search",
                 "chunks": args.chunks,
+                "embedded_with": embedder.ref,
+                "embedder_backend": embedder.backend,
+                "threads": args.threads,
                 "queries": len(qs[args.split]),
                 "split": args.split,
                 "fusion": {"method": fusion.method, "bm25_weight": fusion.bm25_weight},

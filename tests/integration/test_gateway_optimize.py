@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+import torch
 from starlette.testclient import TestClient
 
 from strata.core.catalog import Catalog
@@ -112,7 +113,12 @@ def test_optimize_head_classifier(
     report = made.details["agreement"]
     assert report["top1_agreement"] >= 0.99 and report["max_score_diff"] <= 0.05
     _, torch_model = runtime.classifier("l2/intents@1")
+    before = torch.get_num_threads()
+    runtime.use_threads(1)  # as the gateway does (serve.model_threads)
     _, onnx_model = runtime.classifier("l2/intents@2")
+    assert torch.get_num_threads() == 1
+    torch.set_num_threads(before)
+    assert onnx_model.model.session.get_session_options().intra_op_num_threads == 1
     assert onnx_model.labels == torch_model.labels
     probe = [*HEAD_TEXTS, "something else entirely"]
     for want, got in zip(torch_model.classify(probe), onnx_model.classify(probe), strict=True):

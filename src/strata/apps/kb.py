@@ -1,7 +1,10 @@
 """Knowledge bases over a documents/chunks dataset: build (incremental), list and search.
 
-`build` embeds only the chunks it has not embedded before with the same encoder, so a dataset
+`build` embeds only the chunks it has not embedded before with the same model, so a dataset
 that gains a version is re-indexed incrementally; the new index replaces the old one atomically.
+The manifest keeps the encoder as named (`encoder`, pinned to a version) and the version that
+actually embedded the chunks (`embedded_with`): the encoder's ONNX export when
+`models.use_optimized` is on and one exists. Queries are embedded with that same version.
 """
 
 from __future__ import annotations
@@ -22,9 +25,12 @@ from numpy.typing import NDArray
 from strata.apps.errors import KnowledgeBaseNotFound
 from strata.apps.kb_index import Fusion, Hit, KbIndex, Mode, Reranker, write_index
 from strata.core.errors import InvalidInput
+from strata.models.layers import ModelKind
 
 if TYPE_CHECKING:
     from strata.lake.lake import Lake
+    from strata.models.backends.base import Encoder
+    from strata.models.records import ModelRecord
     from strata.models.runtime import ModelRuntime
 
 CHUNK_COLUMNS = ["chunk_id", "doc_id", "path", "page", "chunk", "text"]
@@ -42,6 +48,7 @@ class BuildResult:
     embedded: int
     reused: int
     unchanged: bool
+    embedded_with: str
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready view."""
@@ -72,7 +79,7 @@ class KnowledgeBases:
         return sorted(p.name for p in self.root.iterdir() if (p / "manifest.json").is_file())
 
     def manifest(self, name: str) -> dict[str, Any]:
-        """A knowledge base's manifest (dataset, version, encoder, counts)."""
+        """A knowledge base's manifest (dataset, version, encoder, embedded_with, counts)."""
         path = self.root / name / "manifest.json"
         if not path.is_file():
             raise KnowledgeBaseNotFound(
@@ -105,40 +112,52 @@ class KnowledgeBases:
         index = self.open(name)
         vector = None
         if mode != "bm25" and index.chunks:
-            _, encoder = self.runtime.encoder(index.manifest["encoder"])
+            _, encoder = self.runtime.encoder(embedded_with(index.manifest))
             vector = encoder.embed([query])[0]
         hits = index.search(query, vector, k=k * 3 if rerank else k, mode=mode, fusion=self.fusion)
         return rerank(query, hits)[:k] if rerank else hits
 
+    def query_encoder(self, name: str) -> tuple[ModelRecord, Encoder]:
+        """The model that embedded `name`'s chunks, which embeds its queries too."""
+        return self.runtime.encoder(embedded_with(self.open(name).manifest))
+
     def build(self, name: str, dataset: str, encoder: str | None = None) -> BuildResult:
-        """Index `dataset` (its `-chunks` table for a documents dataset) into `name`."""
+        """Index `dataset` (its `-chunks` table for a documents dataset) into `name`.
+
+        Chunks are embedded with what runs in the encoder's place (`ModelRuntime.serving`: its
+        ONNX export when there is one); a change of that model re-embeds every chunk.
+        """
         lake = self._need_lake()
         source, version, table = _chunks(lake, dataset)
         old = self.manifest(name) if (self.root / name / "manifest.json").is_file() else None
         ref = encoder or (old["encoder"] if old else self.runtime.settings.default_encoder)
-        record, model = self.runtime.encoder(ref)
-        same = old and (old["encoder"], old["dataset"]) == (record.ref, source)
+        pinned = self.runtime.store.resolve(ref).ref
+        record, model = self.runtime.serving(pinned, ModelKind.ENCODER)
+        key = (pinned, record.ref, source)
+        same = old and (old["encoder"], embedded_with(old), old["dataset"]) == key
         if same and old and old["version"] == version:
-            return BuildResult(name, source, version, record.ref, old["chunks"], 0, 0, True)
+            chunks = old["chunks"]
+            return BuildResult(name, source, version, pinned, chunks, 0, 0, True, record.ref)
         table = _with_titles(lake, dataset, table)
         vectors, reused = self._vectors(name, old, record.ref, table, model)
         manifest = {
-            "name": name, "dataset": source, "version": version, "encoder": record.ref,
-            "dimension": int(model.dimension), "chunks": table.num_rows,
-            "built_at": datetime.now(UTC).isoformat(), "build_id": uuid.uuid4().hex,
+            "name": name, "dataset": source, "version": version, "encoder": pinned,
+            "embedded_with": record.ref, "dimension": int(model.dimension),
+            "chunks": table.num_rows, "built_at": datetime.now(UTC).isoformat(),
+            "build_id": uuid.uuid4().hex,
         }  # fmt: skip
         self._replace(name, table, vectors, manifest)
         embedded = table.num_rows - reused
         return BuildResult(
-            name, source, version, record.ref, table.num_rows, embedded, reused, False
+            name, source, version, pinned, table.num_rows, embedded, reused, False, record.ref
         )
 
     def _vectors(
-        self, name: str, old: dict[str, Any] | None, encoder: str, table: pa.Table, model: Any
+        self, name: str, old: dict[str, Any] | None, embedder: str, table: pa.Table, model: Any
     ) -> tuple[NDArray[np.float32], int]:
         ids = table.column("chunk_id").to_pylist()
         known: dict[str, NDArray[np.float32]] = {}
-        if old and old["encoder"] == encoder and old["chunks"]:
+        if old and embedded_with(old) == embedder and old["chunks"]:
             index = KbIndex(self.root / name)
             saved = np.load(self.root / name / "vectors.npy")
             known = {c["chunk_id"]: saved[i] for i, c in enumerate(index.chunks)}
@@ -171,6 +190,12 @@ class KnowledgeBases:
                 hint="Build from the CLI: strata kb build NAME --from DATASET",
             )
         return self.lake
+
+
+def embedded_with(manifest: dict[str, Any]) -> str:
+    """The model version that embedded a knowledge base's chunks (its encoder, for manifests
+    written before `embedded_with` was recorded)."""
+    return str(manifest.get("embedded_with") or manifest["encoder"])
 
 
 def _chunks(lake: Lake, dataset: str) -> tuple[str, int, pa.Table]:

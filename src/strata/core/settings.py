@@ -35,6 +35,18 @@ class ModelSettings(BaseModel):
     max_new_tokens: int = Field(
         128, gt=0, le=8192, description="Default generation length for local generators."
     )
+    threads: int = Field(
+        0,
+        ge=0,
+        le=256,
+        description="CPU threads one model call may use (torch's intra-op threads and each ONNX "
+        "Runtime session); 0 lets the libraries pick (every core).",
+    )
+    use_optimized: bool = Field(
+        True,
+        description="Run a model's ONNX export (`strata models optimize`) in its place wherever "
+        "the model is pinned by version (knowledge-base encoders, app steps).",
+    )
 
 
 class DoctorSettings(BaseModel):
@@ -107,6 +119,14 @@ class ServeSettings(BaseModel):
     )
     max_inputs: int = Field(
         2048, gt=0, description="Most texts one embeddings or classifications request may hold."
+    )
+    model_threads: int = Field(
+        1,
+        ge=0,
+        le=256,
+        description="`models.threads` inside the gateway: 1 lets concurrent requests and filters "
+        "share the cores instead of each model call claiming all of them; 0 keeps "
+        "`models.threads`.",
     )
     batch_window_ms: float = Field(
         2.0, ge=0, description="Milliseconds an encoder/classifier batch waits for more requests."

@@ -19,7 +19,7 @@ from strata.models.builtin import ensure_builtin
 from strata.models.errors import WrongModelKind
 from strata.models.layers import ModelKind, Source
 from strata.models.records import ModelRecord
-from strata.models.store import ModelStore
+from strata.models.store import ONNX_BACKEND, ModelStore
 
 _PROTOCOLS: dict[ModelKind, type] = {
     ModelKind.ENCODER: Encoder,
@@ -44,9 +44,32 @@ class ModelRuntime:
         self.settings = settings
         self._loaded: dict[int, Any] = {}
 
+    def use_threads(self, threads: int) -> None:
+        """Limit model calls to `threads` CPU threads (0: the libraries' choice) for models
+        loaded from now on; torch's count is process-wide."""
+        self.settings = self.settings.model_copy(update={"threads": threads})
+
+    def _apply_threads(self) -> None:
+        if self.settings.threads:
+            import torch  # every local backend imports it anyway
+
+            torch.set_num_threads(self.settings.threads)
+
     def load(self, ref: str, kind: ModelKind) -> tuple[ModelRecord, Any]:
         """The record and the loaded model; refuses a kind mismatch or changed weights."""
+        return self._load(self.store.resolve(ref), kind)
+
+    def serving(self, ref: str, kind: ModelKind) -> tuple[ModelRecord, Any]:
+        """What runs in place of `ref`: its newest ONNX export when `use_optimized` is on and
+        one exists (`strata models optimize`), else the model itself; loaded like `load`."""
         record = self.store.resolve(ref)
+        if self.settings.use_optimized and record.backend != ONNX_BACKEND:
+            export = self.store.optimized(record)
+            if export is not None and export.kind == kind:
+                return self._load(export, kind)
+        return self._load(record, kind)
+
+    def _load(self, record: ModelRecord, kind: ModelKind) -> tuple[ModelRecord, Any]:
         if record.kind != kind:
             raise WrongModelKind(
                 f"Model {record.ref} is a {record.kind.value}, not a {kind.value}.",
@@ -54,8 +77,10 @@ class ModelRuntime:
                 ref=record.ref,
             )
         if record.id not in self._loaded:
-            if record.source != Source.ENDPOINT and self.settings.verify_weights:
-                artifacts.verify(Path(record.uri), record.files, record.ref)
+            if record.source != Source.ENDPOINT:
+                if self.settings.verify_weights:
+                    artifacts.verify(Path(record.uri), record.files, record.ref)
+                self._apply_threads()
             model = BACKENDS.get(record.backend)(record, self.settings)
             if not isinstance(model, _PROTOCOLS[kind]):
                 raise WrongModelKind(

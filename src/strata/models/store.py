@@ -32,6 +32,7 @@ TRAINED_BACKENDS = {
     ModelKind.ANOMALY: "strata-anomaly",
 }
 ENDPOINT_BACKEND = "openai-endpoint"
+ONNX_BACKEND = "onnx"
 _ARCH_HINTS = {
     ModelKind.GENERATOR: ("CausalLM", "LMHeadModel", "ForConditionalGeneration"),
     ModelKind.CLASSIFIER: ("SequenceClassification",),
@@ -223,6 +224,18 @@ class ModelStore:
             if row is None:
                 raise ModelNotFound(f"No model with id {model_id}.", hint="strata models ls")
             return to_record(row, self._aliases(session, row))
+
+    def optimized(self, record: ModelRecord) -> ModelRecord | None:
+        """The newest ONNX export of `record` (`strata models optimize`), or None."""
+        query = (
+            select(ModelRow)
+            .where(ModelRow.parent_id == record.id, ModelRow.backend == ONNX_BACKEND)
+            .order_by(ModelRow.id.desc())
+            .limit(1)
+        )
+        with self.catalog.session() as session:
+            row = session.scalars(query).first()
+            return to_record(row, self._aliases(session, row)) if row is not None else None
 
     def set_metrics(
         self, ref: str, metrics: dict[str, Any], evaluation: dict[str, Any]

@@ -43,6 +43,8 @@ class Services:
         self.serve = settings.serve
         self.catalog = catalog
         self.runtime = runtime or ModelRuntime(open_store(catalog), settings.models)
+        if self.serve.model_threads:
+            self.runtime.use_threads(self.serve.model_threads)
         self.store = self.runtime.store
         self.keys = KeyStore(catalog)
         self.auth = Authenticator(self.keys, self.serve.key_cache_s)

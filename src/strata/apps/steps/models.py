@@ -7,13 +7,14 @@ from typing import Any
 from strata.apps.steps.base import StepContext, require
 from strata.apps.steps.text import render
 from strata.models.backends.base import ChatMessage
+from strata.models.layers import ModelKind
 
 
 async def classify(params: dict[str, Any], ctx: StepContext) -> dict[str, Any]:
     """`with: {model, text}` -> `{label, score, labels: [{label, score}, ...]}`."""
     ref = require(params, "model", ctx, str)
     text = str(require(params, "text", ctx))
-    record, model = ctx.need_runtime().classifier(ref)
+    record, model = ctx.need_runtime().serving(ref, ModelKind.CLASSIFIER)
     ctx.models.append(record.ref)
     ranked = (await ctx.in_thread(model.classify, [text]))[0]
     top = int(params.get("top", 5))
@@ -28,7 +29,7 @@ async def embed(params: dict[str, Any], ctx: StepContext) -> dict[str, Any]:
     """`with: {text | texts, model?}` -> `{vector | vectors, dimension}`."""
     runtime = ctx.need_runtime()
     ref = str(params.get("model") or runtime.settings.default_encoder)
-    record, model = runtime.encoder(ref)
+    record, model = runtime.serving(ref, ModelKind.ENCODER)
     ctx.models.append(record.ref)
     if params.get("texts") is not None:
         texts = [str(t) for t in require(params, "texts", ctx, list)]

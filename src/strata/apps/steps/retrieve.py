@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from strata.apps.errors import InvalidAppSpec
+from strata.apps.kb import embedded_with
 from strata.apps.steps.base import StepContext, require
 
 
@@ -28,7 +29,7 @@ async def retrieve(params: dict[str, Any], ctx: StepContext) -> dict[str, Any]:
             hint="Use hybrid, bm25 or dense.",
         )
     hits = await ctx.in_thread(kbs.search, name, query, k=int(params.get("k", 5)), mode=mode)
-    ctx.models.append(kbs.manifest(name)["encoder"])
+    ctx.models.append(embedded_with(kbs.manifest(name)))
     return {
         "results": [h.to_dict() for h in hits],
         "context": "\n\n".join(h.text for h in hits),

@@ -28,7 +28,7 @@ MODEL_FILE = "model.onnx"
 class OnnxModel:
     """A session and its tokenizer; runs texts in length-sorted batches."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, threads: int = 0) -> None:
         quiet_transformers()
         manifest = folder / MANIFEST
         if not manifest.is_file():
@@ -41,6 +41,9 @@ class OnnxModel:
         self.tokenizer: Any = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        if threads:
+            options.intra_op_num_threads = threads
+            options.inter_op_num_threads = 1
         self.session = ort.InferenceSession(
             str(folder / MODEL_FILE), options, providers=["CPUExecutionProvider"]
         )
@@ -69,8 +72,8 @@ class OnnxModel:
 class OnnxEncoder:
     """Unit-length sentence embeddings (pooling and normalisation are inside the graph)."""
 
-    def __init__(self, folder: Path) -> None:
-        self.model = OnnxModel(folder)
+    def __init__(self, folder: Path, threads: int = 0) -> None:
+        self.model = OnnxModel(folder, threads)
         self.dimension = int(self.model.manifest["dimension"])
 
     def embed(self, texts: Sequence[str], *, batch_size: int = 32) -> NDArray[np.float32]:
@@ -83,8 +86,8 @@ class OnnxEncoder:
 class OnnxClassifier:
     """Softmax scores over the labels recorded at export (sigmoids for multi-label heads)."""
 
-    def __init__(self, folder: Path) -> None:
-        self.model = OnnxModel(folder)
+    def __init__(self, folder: Path, threads: int = 0) -> None:
+        self.model = OnnxModel(folder, threads)
         self.labels = [str(label) for label in self.model.manifest["labels"]]
         self.multi_label = bool(self.model.manifest.get("multi_label", False))
         self.threshold = float(self.model.manifest.get("threshold", 0.5))
@@ -121,5 +124,5 @@ def load(record: ModelRecord, settings: ModelSettings) -> OnnxEncoder | OnnxClas
     """Entry point of `strata.models.backends: onnx`."""
     folder = Path(record.uri)
     if record.kind.value == "classifier":
-        return OnnxClassifier(folder)
-    return OnnxEncoder(folder)
+        return OnnxClassifier(folder, settings.threads)
+    return OnnxEncoder(folder, settings.threads)
