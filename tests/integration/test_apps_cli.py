@@ -50,6 +50,11 @@ def test_cli_kb_publish_run_trace_rollback(
     ok("kb", "build", "help", "--from", "help-docs", "--encoder", encoder.ref)
     hits = json.loads(ok("kb", "search", "help", "valve pressure", "--json"))
     assert hits[0]["path"] == "pumps.md" and hits[0]["page"] == 1
+    reranked = json.loads(
+        ok("kb", "search", "help", "valve pressure", "--rerank", classifier.ref, "--json")
+    )
+    scores = [hit["rerank_score"] for hit in reranked]
+    assert None not in scores and scores == sorted(scores, reverse=True)
 
     spec = {
         "name": "support",

@@ -24,6 +24,7 @@ from numpy.typing import NDArray
 
 from strata.apps.errors import KnowledgeBaseNotFound
 from strata.apps.kb_index import Fusion, Hit, KbIndex, Mode, Reranker, write_index
+from strata.apps.kb_rerank import cross_encoder
 from strata.core.errors import InvalidInput
 from strata.models.layers import ModelKind
 
@@ -106,9 +107,15 @@ class KnowledgeBases:
         *,
         k: int = 5,
         mode: Mode = "hybrid",
-        rerank: Reranker | None = None,
+        rerank: Reranker | str | None = None,
     ) -> list[Hit]:
-        """The best chunks for a query, with citations; `rerank` may reorder the fused list."""
+        """The best chunks for a query, with citations.
+
+        `rerank` re-orders the best `3 * k` fused candidates: a function `(query, hits) -> hits`,
+        or the reference of a cross-encoder model (`strata.apps.kb_rerank`).
+        """
+        if isinstance(rerank, str):
+            rerank = cross_encoder(self.runtime, rerank)
         index = self.open(name)
         vector = None
         if mode != "bm25" and index.chunks:

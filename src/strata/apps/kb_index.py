@@ -94,6 +94,7 @@ class Hit:
     score: float
     bm25_rank: int | None = None
     dense_rank: int | None = None
+    rerank_score: float | None = None  # set when a cross-encoder re-ordered the hits
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready view."""

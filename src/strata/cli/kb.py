@@ -44,6 +44,10 @@ def search(
     query: Annotated[str, typer.Argument(help="What to look for.")],
     k: Annotated[int, typer.Option("-k", help="How many results.")] = 5,
     mode: Annotated[str, typer.Option(help="hybrid, bm25 or dense.")] = "hybrid",
+    rerank: Annotated[
+        str | None,
+        typer.Option(help="A cross-encoder model (a registered classifier) to re-order the hits."),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Search a knowledge base; each hit cites its document, page and chunk."""
@@ -55,7 +59,7 @@ def search(
         )
     kbs = state(ctx).apps.services.kbs
     assert kbs is not None
-    hits = kbs.search(name, query, k=k, mode=mode)  # type: ignore[arg-type]
+    hits = kbs.search(name, query, k=k, mode=mode, rerank=rerank)  # type: ignore[arg-type]
     if as_json:
         print_json([h.to_dict() for h in hits])
         return

@@ -10,7 +10,8 @@ from strata.apps.steps.base import StepContext, require
 
 
 async def retrieve(params: dict[str, Any], ctx: StepContext) -> dict[str, Any]:
-    """`with: {kb, query, k?: 5, mode?: hybrid|bm25|dense}` -> `{results, context, citations}`.
+    """`with: {kb, query, k?: 5, mode?: hybrid|bm25|dense, rerank?: MODEL}` ->
+    `{results, context, citations}`; `rerank` names a cross-encoder that re-orders the hits.
 
     `context` joins the chunk texts (for a prompt); `citations` lists `path p.PAGE #CHUNK`.
     """
@@ -28,8 +29,17 @@ async def retrieve(params: dict[str, Any], ctx: StepContext) -> dict[str, Any]:
             f'Step "{ctx.step_id}", field "with.mode": {mode!r} is not a search mode.',
             hint="Use hybrid, bm25 or dense.",
         )
-    hits = await ctx.in_thread(kbs.search, name, query, k=int(params.get("k", 5)), mode=mode)
+    rerank = params.get("rerank")
+    if rerank is not None and not isinstance(rerank, str):
+        raise InvalidAppSpec(
+            f'Step "{ctx.step_id}", field "with.rerank": {rerank!r} is not a model reference.',
+            hint="Name a registered cross-encoder, e.g. rerank: l0/ms-marco-minilm.",
+        )
+    k = int(params.get("k", 5))
+    hits = await ctx.in_thread(kbs.search, name, query, k=k, mode=mode, rerank=rerank)
     ctx.models.append(embedded_with(kbs.manifest(name)))
+    if rerank:
+        ctx.models.append(kbs.runtime.store.resolve(rerank).ref)
     return {
         "results": [h.to_dict() for h in hits],
         "context": "\n\n".join(h.text for h in hits),

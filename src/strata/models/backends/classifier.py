@@ -37,6 +37,32 @@ class SequenceClassifier:
             for row in probs
         ]
 
+    def score_pairs(self, pairs: Sequence[tuple[str, str]], batch_size: int = 32) -> list[float]:
+        """Relevance of each (query, passage) pair, as a cross-encoder scores it: the sigmoid of a
+        one-logit model, else the probability of the last label (`relevant`)."""
+        limit = min(
+            int(self.tokenizer.model_max_length),
+            int(getattr(self.model.config, "max_position_embeddings", 512)),
+        )
+        scores: list[float] = []
+        for start in range(0, len(pairs), batch_size):
+            chunk = pairs[start : start + batch_size]
+            batch = self.tokenizer(
+                [q for q, _ in chunk],
+                [p for _, p in chunk],
+                padding=True,
+                truncation="only_second",
+                max_length=limit,
+                return_tensors="pt",
+            )
+            with torch.inference_mode():
+                logits = self.model(**batch).logits
+            if logits.shape[-1] == 1:
+                scores.extend(torch.sigmoid(logits[:, 0]).tolist())
+            else:
+                scores.extend(torch.softmax(logits, dim=-1)[:, -1].tolist())
+        return scores
+
 
 def load(record: ModelRecord, settings: ModelSettings) -> SequenceClassifier:
     """Entry point of `strata.models.backends: transformers-classifier`."""
