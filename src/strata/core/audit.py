@@ -12,9 +12,20 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import JSON, BigInteger, DateTime, Float, Integer, String, Text, insert, update
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Float,
+    Integer,
+    String,
+    Table,
+    Text,
+    insert,
+    update,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from strata.core.catalog import Base
@@ -127,5 +138,6 @@ def append_entries(session: Session, entries: Sequence[AuditEntry]) -> None:
         digest = chain_hash(prev, seq, fields)
         rows.append({**fields, "seq": seq, "prev_hash": prev, "hash": digest})
         prev = digest
-    session.execute(insert(AuditRow), rows)
+    # A Core executemany on the table: the ORM's bulk path processes every row's attributes.
+    session.connection().execute(insert(cast(Table, AuditRow.__table__)), rows)
     head.seq, head.hash = seq, prev
