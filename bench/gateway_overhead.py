@@ -8,9 +8,12 @@ installed or started, the JSON line says why and the other targets still run.
 The targets take turns: each client count runs `--rounds` rounds, and in each round every target
 serves its share of the requests, in a rotated order, so that load from other jobs on a shared
 machine falls on all of them alike. Prints added latency p50/p95/p99 (through - direct, over the
-pooled rounds), requests/s and the server's CPU milliseconds per request; last a JSON line.
+pooled rounds), requests/s and the server's CPU milliseconds per request; with `--soak N`, each
+server's resident memory before and after N more requests at 16 clients (LiteLLM's proxy is known
+for memory that grows until the process is killed); last a JSON line.
 
     .venv/bin/python bench/gateway_overhead.py [--requests 300] [--rounds 3] [--skip-litellm]
+                                               [--soak 10000]
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import subprocess
 import tempfile
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import _litellm as litellm
 import httpx2
@@ -29,6 +33,7 @@ from _upstream import (
     cpu_seconds,
     free_port,
     percentile_ms,
+    rss_mb,
     start,
     start_gateway,
     start_mock,
@@ -147,6 +152,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=300, help="at 1 client; 4x at 16")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds per target")
     parser.add_argument("--skip-litellm", action="store_true")
+    parser.add_argument(
+        "--soak", type=int, default=0, help="then N more requests at 16 clients, RSS before/after"
+    )
     args = parser.parse_args()
     mock, upstream = start_mock(0.02)
     procs, notes = [mock], {}
@@ -179,6 +187,8 @@ def main() -> None:
             for name, target in targets.items():
                 results[(name, clients)] = target.stats()
                 print(name, clients, {k: round(v, 2) for k, v in results[(name, clients)].items()})
+        if args.soak:
+            notes.update(_soak(urls, args.soak))
     finally:
         for proc in procs:
             stop(proc)
@@ -186,6 +196,24 @@ def main() -> None:
     for line in summary.pop("table"):
         print(line)
     print(json.dumps(summary))
+
+
+def _soak(urls: dict[str, tuple[str, str | None, Any]], requests: int) -> dict[str, Any]:
+    """Each server's resident memory (MiB) before and after `requests` more at 16 clients."""
+    out: dict[str, Any] = {}
+    for name, (url, key, proc) in urls.items():
+        if proc is None:
+            continue
+        before = rss_mb(proc.pid)
+        asyncio.run(_load(Target(url, key, proc), 16, requests, warm=0))
+        after = rss_mb(proc.pid)
+        out[f"{name}_rss_mb"] = {
+            "before": round(before or 0, 1),
+            "after": round(after or 0, 1),
+            "soak_requests": requests,
+        }
+        print(f"soak {name}: RSS {before} -> {after} MiB over {requests} requests", flush=True)
+    return out
 
 
 def _summary(results: dict, notes: dict) -> dict:
