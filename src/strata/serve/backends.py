@@ -67,33 +67,48 @@ class UpstreamClient:
     `SSL_CERT_FILE`. Backends ask for `Accept-Encoding: identity`, so a body passes through as sent.
     """
 
-    def __init__(self, *, connect_s: float, read_s: float, max_connections: int = 512) -> None:
+    def __init__(
+        self, *, connect_s: float, read_s: float, max_connections: int = 512, shards: int = 4
+    ) -> None:
         self.timeouts = {"connect": connect_s, "read": read_s, "write": read_s, "pool": read_s}
         self.max_connections = max_connections
-        self._pools: dict[str | None, httpcore2.AsyncConnectionPool] = {}
-        self._by_url: dict[str, httpcore2.AsyncConnectionPool] = {}
+        self.shards = shards
+        self._pools: dict[str | None, list[httpcore2.AsyncConnectionPool]] = {}
+        self._by_url: dict[str, list[httpcore2.AsyncConnectionPool]] = {}
+        self._turn = 0
 
     def pool(self, url: str) -> httpcore2.AsyncConnectionPool:
-        """The pool for a URL: direct, or through the proxy the environment names for it (looked
-        up once per URL, as httpx2 reads the environment once per client)."""
-        pool = self._by_url.get(url)
-        if pool is None:
+        """A pool for a URL: direct, or through the proxy the environment names for it (looked
+        up once per URL, as httpx2 reads the environment once per client).
+
+        Requests take the `shards` pools of a route in turn: httpcore2 probes every idle
+        connection of a pool (a poll() each) whenever it assigns or releases one, so under many
+        concurrent requests smaller pools cost less CPU per request.
+        """
+        pools = self._by_url.get(url)
+        if pools is None:
             proxy = _proxy_for(url)
             if proxy not in self._pools:
-                self._pools[proxy] = httpcore2.AsyncConnectionPool(
-                    ssl_context=httpx2.create_ssl_context(),
-                    proxy=httpcore2.Proxy(proxy) if proxy else None,
-                    max_connections=self.max_connections,
-                    max_keepalive_connections=self.max_connections // 4,
-                    keepalive_expiry=5.0,
-                )
-            pool = self._by_url[url] = self._pools[proxy]
-        return pool
+                self._pools[proxy] = [self._new_pool(proxy) for _ in range(self.shards)]
+            pools = self._by_url[url] = self._pools[proxy]
+        self._turn = (self._turn + 1) % len(pools)
+        return pools[self._turn]
+
+    def _new_pool(self, proxy: str | None) -> httpcore2.AsyncConnectionPool:
+        size = max(1, self.max_connections // self.shards)
+        return httpcore2.AsyncConnectionPool(
+            ssl_context=httpx2.create_ssl_context(),
+            proxy=httpcore2.Proxy(proxy) if proxy else None,
+            max_connections=size,
+            max_keepalive_connections=max(1, size // 4),
+            keepalive_expiry=5.0,
+        )
 
     async def aclose(self) -> None:
         """Close every pooled connection."""
-        for pool in self._pools.values():
-            await pool.aclose()
+        for pools in self._pools.values():
+            for pool in pools:
+                await pool.aclose()
         self._pools.clear()
         self._by_url.clear()
 
