@@ -11,6 +11,7 @@ import pytest
 import torch
 from starlette.testclient import TestClient
 
+from fixtures.tiny_models import INTENT_TEXTS
 from strata.core.catalog import Catalog
 from strata.core.settings import load_settings
 from strata.models.backends.onnx import OnnxClassifier
@@ -66,21 +67,11 @@ def test_optimize_then_serve(tmp_path: Path, tiny_encoder: Path, tiny_classifier
     catalog.dispose()
 
 
-HEAD_TEXTS = [
-    "my card has not arrived",
-    "has my card arrived",
-    "the card is not here",
-    "i was charged twice for coffee",
-    "charged twice for the same coffee",
-    "was i charged twice",
-]
-
-
 def _head_model(
     store: ModelStore, tiny_encoder: Path, root: Path, labels: list[Any], name: str
 ) -> ModelRecord:
     built = root / f".build-{name}"
-    train_classifier(tiny_encoder, HEAD_TEXTS, labels, built, ClassifyOptions(mode="fast"))
+    train_classifier(tiny_encoder, INTENT_TEXTS, labels, built, ClassifyOptions(mode="fast"))
     new = NewModel(
         layer=Layer.L2_TASK,
         name=name,
@@ -120,7 +111,7 @@ def test_optimize_head_classifier(
     torch.set_num_threads(before)
     assert onnx_model.model.session.get_session_options().intra_op_num_threads == 1
     assert onnx_model.labels == torch_model.labels
-    probe = [*HEAD_TEXTS, "something else entirely"]
+    probe = [*INTENT_TEXTS, "something else entirely"]
     for want, got in zip(torch_model.classify(probe), onnx_model.classify(probe), strict=True):
         assert got[0][0] == want[0][0]
         assert dict(got) == pytest.approx(dict(want), abs=0.05)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from fixtures.tiny_models import INTENT_TEXTS
 from strata.core.errors import InvalidInput
 from strata.core.settings import ModelSettings
 from strata.models.backends.base import BACKENDS, Classifier
@@ -16,14 +17,7 @@ from strata.models.layers import Layer, ModelKind, Source
 from strata.models.records import ModelRecord
 from strata.train.classify import ClassifyOptions, train_classifier
 
-TEXTS = [
-    "my card has not arrived",
-    "has my card arrived",
-    "the card is not here",
-    "i was charged twice for coffee",
-    "charged twice for the same coffee",
-    "was i charged twice",
-]
+TEXTS = INTENT_TEXTS
 LABELS = ["card_arrival"] * 3 + ["double_charge"] * 3
 
 
