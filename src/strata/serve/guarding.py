@@ -4,10 +4,11 @@ Filters come from the `strata.serve.filters` registry; with none configured for 
 run. A rejection raises FilterRejected (a 400 whose code names the filter); every verdict is kept
 for the audit record, in the policy's order.
 
-Filters that only judge (`rewrites = False`, such as `injection`) run on the text as received, in a
-small thread pool, while the rewriting ones (such as `pii`) run one after another in the caller's
-thread: model-backed checks release the GIL, so on a multi-core machine a request pays about the
-slowest filter instead of their sum. A filter without the attribute counts as rewriting.
+Input filters that only judge (`rewrites = False`, such as `injection`) run on the text as
+received, in a small thread pool, while the rewriting ones (such as `pii`) run one after another
+in the caller's thread: model-backed checks release the GIL, so on a multi-core machine a request
+pays about the slowest filter instead of their sum. Output filters all run in order (a deny list
+must see restored pseudonyms). A filter without the attribute counts as rewriting.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ class FilterPolicy:
         judges = {
             i: [self._threads().submit(f.check, text, context) for text in texts]
             for i, f in enumerate(filters)
-            if not getattr(f, "rewrites", True)
+            if phase == "pre" and not getattr(f, "rewrites", True)
         }
         out = list(texts)
         try:

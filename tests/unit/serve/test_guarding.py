@@ -101,3 +101,22 @@ def test_filters_without_the_attribute_run_in_order_on_rewritten_text() -> None:
     out = policy.apply("pre", ["hi"], FilterContext("acme", "r3"), [])
 
     assert out == ["HI!"]
+
+
+class PostUpper(Upper):
+    phase = "post"
+
+
+class PostJudge(Judge):
+    phase = "post"
+
+
+def test_output_filters_run_in_order_on_the_rewritten_text() -> None:
+    FILTERS.register("test-post-upper", PostUpper, replace=True)
+    FILTERS.register("test-post-judge", PostJudge, replace=True)
+    policy = _policy("test-post-upper", "test-post-judge")
+
+    out = policy.apply("post", ["answer"], FilterContext("acme", "r6"), [])
+
+    assert out == ["ANSWER"]
+    assert Judge.seen == [("ANSWER", threading.current_thread().name)]
