@@ -193,7 +193,7 @@ def splits(n_chunks: int) -> tuple[list[dict[str, Any]], dict[str, list[tuple[st
     return rows, {"test": test, "dev": dev}
 
 
-def torch_encoder(runtime: Any, home: Path, optimise: bool) -> str:
+def torch_encoder(runtime: Any, home: Path, optimise: bool, fp32: bool = False) -> str:
     """The torch version of l0/minilm-l6, pinned; optimised first (once) when `optimise`."""
     from strata.models.optimize import OptimizeSpec, optimize
 
@@ -204,7 +204,8 @@ def torch_encoder(runtime: Any, home: Path, optimise: bool) -> str:
         record = store.get(record.parent_id)
     if optimise and store.optimized(record) is None:
         started = time.perf_counter()
-        export = optimize(runtime, OptimizeSpec(record.ref), home / "models")
+        spec = OptimizeSpec(record.ref, allow_int8=not fp32)
+        export = optimize(runtime, spec, home / "models")
         print(
             f"optimize: {record.ref} -> {export.ref} ({export.details['precision']}, agreement "
             f"{export.details['agreement']}) in {time.perf_counter() - started:.1f} s",
@@ -213,7 +214,13 @@ def torch_encoder(runtime: Any, home: Path, optimise: bool) -> str:
     return str(record.ref)
 
 
-def build(rows: list[dict[str, Any]], home: Path, optimise: bool = True, threads: int = 1) -> Any:
+def build(
+    rows: list[dict[str, Any]],
+    home: Path,
+    optimise: bool = True,
+    threads: int = 1,
+    fp32: bool = False,
+) -> Any:
     """The knowledge base `tickets` (reused when already built with the same data and model)."""
     from strata.apps import open_apps
     from strata.core.catalog import Catalog
@@ -225,7 +232,7 @@ def build(rows: list[dict[str, Any]], home: Path, optimise: bool = True, threads
     models = settings.models.model_copy(update={"use_optimized": optimise, "threads": threads})
     catalog = Catalog(settings.catalog_url)
     runtime = ModelRuntime(open_store(catalog), models)
-    encoder = torch_encoder(runtime, home, optimise)
+    encoder = torch_encoder(runtime, home, optimise, fp32)
     lake = Lake(catalog, settings.lake, settings.home)
     source = home / "tickets.parquet"
     table = pa.Table.from_pylist(
@@ -333,6 +340,11 @@ def main() -> None:
         help="embed with torch l0/minilm-l6, not its ONNX export (re-embeds the corpus)",
     )
     parser.add_argument(
+        "--fp32",
+        action="store_true",
+        help="export the encoder at full precision (`models optimize --fp32`), own folder",
+    )
+    parser.add_argument(
         "--threads",
         type=int,
         default=1,
@@ -341,9 +353,11 @@ def main() -> None:
     )
     args = parser.parse_args()
     home = HOME if args.chunks == N_CHUNKS else Path(f"{HOME}-{args.chunks}")
+    if args.fp32:
+        home = Path(f"{home}-fp32")
     home.mkdir(parents=True, exist_ok=True)
     rows, qs = splits(args.chunks)
-    kbs = build(rows, home, optimise=not args.torch_encoder, threads=args.threads)
+    kbs = build(rows, home, not args.torch_encoder, args.threads, args.fp32)
     kbs.search("tickets", "warm up", k=10)  # load the index and the encoder once
     embedder, _ = kbs.query_encoder("tickets")
     print(

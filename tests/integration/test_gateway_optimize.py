@@ -47,6 +47,10 @@ def test_optimize_then_serve(tmp_path: Path, tiny_encoder: Path, tiny_classifier
 
     classifier = optimize(runtime, OptimizeSpec("l2/cls", texts=TEXTS), root)
     assert classifier.metrics["onnx_agreement"]["top1_agreement"] >= 0.99
+    full = optimize(runtime, OptimizeSpec("l0/enc@1", texts=TEXTS, allow_int8=False), root)
+    assert full.ref == "l0/enc@3" and full.details["precision"] == "fp32"
+    assert full.details["int8_agreement"] is None
+    assert full.details["agreement"]["min_cosine"] > 0.999
 
     key, _ = KeyStore(catalog).create("acme", ("inference",), Limits())
     headers = {"Authorization": f"Bearer {key}"}

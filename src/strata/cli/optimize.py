@@ -22,6 +22,13 @@ def optimize(
     min_agreement: Annotated[
         float, typer.Option(min=0, max=1, help="Classifiers: least top-1 agreement for int8.")
     ] = 0.99,
+    max_score_diff: Annotated[
+        float,
+        typer.Option(min=0, max=1, help="Classifiers: most any probability may move for int8."),
+    ] = 0.05,
+    fp32: Annotated[
+        bool, typer.Option("--fp32", help="Keep full precision (skip int8) whatever it agrees.")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Export to ONNX (int8 where it agrees with torch) and register it as the next version."""
@@ -30,7 +37,12 @@ def optimize(
 
     app_state = state(ctx)
     spec = OptimizeSpec(
-        ref, min_cosine=min_cosine, min_mean_cosine=min_mean_cosine, min_agreement=min_agreement
+        ref,
+        min_cosine=min_cosine,
+        min_mean_cosine=min_mean_cosine,
+        min_agreement=min_agreement,
+        max_score_diff=max_score_diff,
+        allow_int8=not fp32,
     )
     record = run(app_state.runtime, spec, app_state.settings.home / "models")
     if as_json:

@@ -57,6 +57,7 @@ class OptimizeSpec:
     min_mean_cosine: float = 0.99
     min_agreement: float = 0.99
     max_score_diff: float = 0.05
+    allow_int8: bool = True  # False: keep fp32 even where int8 would agree (`--fp32`)
     opset: int = 17
 
 
@@ -209,14 +210,16 @@ def _passes(report: dict[str, Any], spec: OptimizeSpec) -> bool:
 
 
 def _choose(kind: ModelKind, model: Any, folder: Path, spec: OptimizeSpec) -> dict[str, Any]:
-    """Keep int8 when it agrees with torch, else fp32; returns the agreement details."""
+    """Keep int8 when allowed and it agrees with torch, else fp32; returns the agreement."""
     texts = list(spec.texts)
-    _quantize(folder / "fp32.onnx", folder / "int8.onnx")
-    (folder / "int8.onnx").rename(folder / MODEL_FILE)
-    int8 = agreement(kind, model, folder, texts)
-    if _passes(int8, spec):
-        (folder / "fp32.onnx").unlink()
-        return {"precision": "int8", "agreement": int8, "int8_agreement": int8}
+    int8 = None
+    if spec.allow_int8:
+        _quantize(folder / "fp32.onnx", folder / "int8.onnx")
+        (folder / "int8.onnx").rename(folder / MODEL_FILE)
+        int8 = agreement(kind, model, folder, texts)
+        if _passes(int8, spec):
+            (folder / "fp32.onnx").unlink()
+            return {"precision": "int8", "agreement": int8, "int8_agreement": int8}
     (folder / "fp32.onnx").replace(folder / MODEL_FILE)
     fp32 = agreement(kind, model, folder, texts)
     return {"precision": "fp32", "agreement": fp32, "int8_agreement": int8}
