@@ -20,15 +20,12 @@ import argparse
 import json
 import random
 import statistics
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import httpx2
 import numpy as np
-
-sys.path.insert(0, str(Path(__file__).parent))
 from _upstream import start_gateway, start_mock, stop
 
 from strata.core.catalog import Catalog
