@@ -120,4 +120,5 @@ def test_optimize_head_classifier(
         assert got[0][0] == want[0][0]
         assert dict(got) == pytest.approx(dict(want), abs=0.05)
     assert isinstance(onnx_model, OnnxClassifier)
+    assert onnx_model.lexical is not None  # the head's TF-IDF block is served beside the graph
     assert onnx_model.predict(probe[:2]) == torch_model.predict(probe[:2])  # type: ignore[attr-defined]

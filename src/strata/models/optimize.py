@@ -21,9 +21,16 @@ from typing import Any
 import numpy as np
 import torch
 from numpy.typing import NDArray
+from safetensors.numpy import save_file
 
 from strata.core.errors import InvalidInput
-from strata.models.backends.onnx import MANIFEST, MODEL_FILE, OnnxClassifier, OnnxEncoder
+from strata.models.backends.onnx import (
+    LEXICAL_WEIGHTS,
+    MANIFEST,
+    MODEL_FILE,
+    OnnxClassifier,
+    OnnxEncoder,
+)
 from strata.models.layers import ModelKind, Source
 from strata.models.records import ModelRecord
 from strata.models.runtime import ModelRuntime
@@ -105,6 +112,20 @@ class _HeadLogits(torch.nn.Module):
         return unit @ self.weight.T + self.bias
 
 
+def _export_lexical(model: Any, folder: Path) -> bool:
+    """Copy a strata-head's lexical features beside the graph (its weight scaled like the graph's).
+
+    TF-IDF runs in Python beside ONNX Runtime; its logits are added to the graph's output.
+    """
+    if getattr(model, "lexical", None) is None:
+        return False
+    scale = 1.0 if model.multi_label else 1.0 / model.temperature
+    model.lexical.save(folder)
+    weight = np.ascontiguousarray(model.lexical_weight * np.float32(scale))
+    save_file({"lexical_weight": weight}, str(folder / LEXICAL_WEIGHTS))
+    return True
+
+
 def _export(module: torch.nn.Module, tokenizer: Any, path: Path, opset: int) -> None:
     sample = tokenizer(["hello world", "a"], padding=True, return_tensors="pt")
     axes = {0: "batch", 1: "tokens"}
@@ -156,6 +177,7 @@ def _prepare(runtime: ModelRuntime, record: ModelRecord, folder: Path, spec: Opt
             "max_length": int(model.body.max_seq_length),
             "multi_label": bool(model.multi_label),
             "threshold": float(model.threshold),
+            "lexical": _export_lexical(model, folder),
         }
     else:
         hf = getattr(model, "model", None)

@@ -1,7 +1,8 @@
 """Train an L2 text classifier on a sentence-transformers body (what `strata train tune` calls).
 
 The artifact is a folder with no pickle: `body/` (the encoder as used), `head.safetensors`
-(`weight`, `bias`) and `head.json` (labels, task, temperature or threshold). The
+(`weight`, `bias`, and `lexical_weight` with lexical features), `head.json` (labels, task,
+temperature or threshold) and, with lexical features, `lexical.json` (terms and idf). The
 `strata-head` backend (`strata.models.backends.head`) loads it. docs/train-classify.md explains
 the method and its defaults.
 """
@@ -20,6 +21,7 @@ import torch
 from numpy.typing import NDArray
 from safetensors.numpy import save_file
 
+from strata.models.lexical import LexicalFeatures
 from strata.train.classify_body import (
     TuneSpec,
     class_means,
@@ -34,6 +36,7 @@ from strata.train.classify_head import Head, Rows, fit_head
 from strata.train.errors import InvalidJobSpec
 
 ARTIFACT_FORMAT = 1
+LEXICAL_ARTIFACT_FORMAT = 2
 Progress = Callable[[str, float], None]
 
 
@@ -58,6 +61,9 @@ class ClassifyOptions:
         augment_below: a label with fewer examples than this counts as few-shot.
         augment_weight: the weight of each variant in the head's loss (an original weighs 1).
         max_length: tokens kept per text.
+        lexical: fit the head on TF-IDF word 1-2 grams beside the embedding.
+        lexical_dense_scale: how much more the embedding weighs than the TF-IDF block in the
+            head's penalty (the embedding is multiplied by it while fitting).
     """
 
     mode: Literal["fast", "body"] = "fast"
@@ -75,6 +81,8 @@ class ClassifyOptions:
     augment_below: int = 30
     augment_weight: float = 0.5
     max_length: int = 128
+    lexical: bool = True
+    lexical_dense_scale: float = 2.0
 
     def __post_init__(self) -> None:
         if self.mode not in ("fast", "body"):
@@ -82,7 +90,7 @@ class ClassifyOptions:
         for name in ("epochs", "max_steps", "batch_size", "max_length"):
             if int(getattr(self, name)) < 1:
                 _bad(name, getattr(self, name), "use a whole number of 1 or more")
-        for name in ("learning_rate", "head_learning_rate", "scale"):
+        for name in ("learning_rate", "head_learning_rate", "scale", "lexical_dense_scale"):
             if not float(getattr(self, name)) > 0:
                 _bad(name, getattr(self, name), "use a number above 0")
         if not 0.0 <= self.label_smoothing < 1.0:
@@ -158,16 +166,22 @@ def train_classifier(
     report("embed", 0.0)
     features = embed(model, augmented.texts)
     report("embed", 1.0)
-    head = fit_head(_rows(features, augmented), options.c_grid, options.seed)
+    lexical = LexicalFeatures.fit_or_none(augmented.texts) if options.lexical else None
+    rows = _rows(features, augmented, lexical)
+    scale = options.lexical_dense_scale if lexical is not None else 1.0
+    head = fit_head(rows, options.c_grid, options.seed, dense_scale=scale)
     report("fit head", 1.0)
-    _write(out_dir, body, model, examples, head, options)
+    _write(out_dir, body, model, examples, head, options, lexical)
     report("write", 1.0)
     facts = _facts(examples, head, options, tuned_steps, time.perf_counter() - started)
     facts["augmented_examples"] = len(augmented.texts) - len(examples.texts)
+    facts["lexical_terms"] = lexical.size if lexical is not None else 0
     return facts
 
 
-def _rows(features: NDArray[np.float32], augmented: Augmented) -> Rows:
+def _rows(
+    features: NDArray[np.float32], augmented: Augmented, lexical: LexicalFeatures | None
+) -> Rows:
     """The head's training rows from embedded (augmented) examples."""
     base = augmented.base
     return Rows(
@@ -177,6 +191,7 @@ def _rows(features: NDArray[np.float32], augmented: Augmented) -> Rows:
         augmented.weights,
         len(base.labels),
         base.multi_label,
+        lexical.transform(augmented.texts) if lexical is not None else None,
     )
 
 
@@ -191,19 +206,22 @@ def _write(
     examples: Examples,
     head: Head,
     options: ClassifyOptions,
+    lexical: LexicalFeatures | None,
 ) -> None:
-    """Write body/, head.safetensors and head.json into `out_dir`."""
+    """Write body/, head.safetensors, head.json (and lexical.json) into `out_dir`."""
     out_dir.mkdir(parents=True, exist_ok=True)
     if options.mode == "body":
         save_tuned(model, out_dir / "body")
     else:
         link_folder(body, out_dir / "body")
-    save_file(
-        {"weight": np.ascontiguousarray(head.weight), "bias": np.ascontiguousarray(head.bias)},
-        str(out_dir / "head.safetensors"),
-    )
+    tensors = {"weight": np.ascontiguousarray(head.weight), "bias": np.ascontiguousarray(head.bias)}
+    if lexical is not None and head.lexical_weight is not None:
+        tensors["lexical_weight"] = np.ascontiguousarray(head.lexical_weight)
+        lexical.save(out_dir)
+    save_file(tensors, str(out_dir / "head.safetensors"))
     meta = {
-        "format": ARTIFACT_FORMAT,
+        "format": ARTIFACT_FORMAT if lexical is None else LEXICAL_ARTIFACT_FORMAT,
+        "lexical": lexical is not None,
         "labels": examples.labels,
         "multi_label": examples.multi_label,
         "normalize": True,

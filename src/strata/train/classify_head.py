@@ -3,26 +3,34 @@
 One fitter serves both tasks: softmax cross-entropy (multi-class) or independent sigmoids
 (multi-label). The regularisation C is chosen by stratified k-fold cross-validation on the
 training examples, and the out-of-fold logits calibrate a temperature (multi-class) or a
-decision threshold (multi-label).
+decision threshold (multi-label). Optional lexical features (a sparse TF-IDF block) join the
+embeddings in the same objective: logits = x @ W.T + tfidf @ L.T + b.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from numpy.typing import NDArray
+from scipy import sparse
 
 FloatArray = NDArray[np.float32]
+# L-BFGS memory: scipy's default. torch's 100 costs more per step than the loss itself once
+# the lexical block brings a million weights.
+HISTORY = 10
 
 
 @dataclass(frozen=True)
 class Head:
-    """A fitted head: logits = embeddings @ weight.T + bias, divided by the temperature."""
+    """A fitted head: logits = embeddings @ weight.T (+ tfidf @ lexical_weight.T) + bias.
+
+    Multi-class logits are divided by the temperature.
+    """
 
     weight: FloatArray
     bias: FloatArray
@@ -30,6 +38,46 @@ class Head:
     temperature: float = 1.0
     threshold: float = 0.5
     cv_accuracy: float | None = None
+    lexical_weight: FloatArray | None = None
+
+
+@dataclass(frozen=True)
+class Linear:
+    """Fitted linear weights: dense, bias, and the lexical block when there is one."""
+
+    weight: FloatArray
+    bias: FloatArray
+    lexical: FloatArray | None = None
+
+    def logits(self, x: FloatArray, lexical: sparse.csr_matrix | None) -> FloatArray:
+        """x @ weight.T + bias (+ lexical @ self.lexical.T)."""
+        out = x @ self.weight.T + self.bias
+        if self.lexical is not None and lexical is not None:
+            out = out + np.asarray(lexical @ self.lexical.T)
+        return np.asarray(out, dtype=np.float32)
+
+
+@dataclass(frozen=True)
+class _Bags:
+    """A CSR matrix as `embedding_bag` inputs: rows are bags of weighted term indices."""
+
+    indices: torch.Tensor
+    offsets: torch.Tensor
+    values: torch.Tensor
+
+    @classmethod
+    def of(cls, matrix: sparse.csr_matrix) -> _Bags:
+        return cls(
+            torch.from_numpy(matrix.indices.astype(np.int64)),
+            torch.from_numpy(matrix.indptr[:-1].astype(np.int64)),
+            torch.from_numpy(matrix.data.astype(np.float32)),
+        )
+
+    def times(self, table: torch.Tensor) -> torch.Tensor:
+        """matrix @ table: one weighted sum of `table` rows per matrix row (fast backward)."""
+        return F.embedding_bag(
+            self.indices, table, self.offsets, mode="sum", per_sample_weights=self.values
+        )
 
 
 def _loss(
@@ -49,8 +97,9 @@ def fit_linear(
     c: float,
     multi_label: bool,
     weights: FloatArray | None = None,
-) -> tuple[FloatArray, FloatArray]:
-    """Minimise C * sum(w * loss) + ||W||^2 / 2 with L-BFGS (scikit-learn's objective).
+    lexical: sparse.csr_matrix | None = None,
+) -> Linear:
+    """Minimise C * sum(w * loss) + (||W||^2 + ||L||^2) / 2 with L-BFGS (scikit-learn's objective).
 
     The bias is not penalised.
 
@@ -61,6 +110,7 @@ def fit_linear(
         c: inverse regularisation strength.
         multi_label: sigmoid per label instead of one softmax.
         weights: per-example weights (1 when omitted).
+        lexical: (n, v) sparse features fitted jointly with `x` (their weights L).
     """
     xt = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))
     yt = torch.from_numpy(np.asarray(targets))
@@ -70,18 +120,38 @@ def fit_linear(
         wt = torch.from_numpy(np.asarray(weights, dtype=np.float32))
     weight = torch.zeros(n_labels, xt.shape[1], requires_grad=True)
     bias = torch.zeros(n_labels, requires_grad=True)
+    params = [weight, bias]
+    bags = lex = None
+    if lexical is not None:
+        bags = _Bags.of(lexical)
+        lex = torch.zeros(lexical.shape[1], n_labels, requires_grad=True)  # transposed
+        params.append(lex)
     optimizer = torch.optim.LBFGS(
-        [weight, bias], lr=1.0, max_iter=200, tolerance_grad=1e-4, line_search_fn="strong_wolfe"
+        params,
+        lr=1.0,
+        max_iter=200,
+        history_size=HISTORY,
+        tolerance_grad=1e-4,
+        line_search_fn="strong_wolfe",
     )
 
     def closure() -> torch.Tensor:
         optimizer.zero_grad()
-        objective = c * _loss(xt @ weight.T + bias, yt, wt, multi_label) + 0.5 * weight.pow(2).sum()
+        logits = xt @ weight.T + bias
+        penalty = weight.pow(2).sum()
+        if bags is not None and lex is not None:
+            logits = logits + bags.times(lex)
+            penalty = penalty + lex.pow(2).sum()
+        objective = c * _loss(logits, yt, wt, multi_label) + 0.5 * penalty
         objective.backward()  # type: ignore[no-untyped-call]
         return objective
 
     optimizer.step(closure)  # type: ignore[no-untyped-call]
-    return weight.detach().numpy(), bias.detach().numpy()
+    return Linear(
+        weight.detach().numpy(),
+        bias.detach().numpy(),
+        np.ascontiguousarray(lex.detach().numpy().T) if lex is not None else None,
+    )
 
 
 def _folds(
@@ -115,6 +185,13 @@ class Rows:
     weights: FloatArray
     n_labels: int
     multi_label: bool
+    lexical: sparse.csr_matrix | None = None
+
+    def lexical_rows(
+        self, index: NDArray[np.int64] | NDArray[np.bool_]
+    ) -> sparse.csr_matrix | None:
+        """The lexical features of the rows at `index` (None without lexical features)."""
+        return None if self.lexical is None else self.lexical[index]
 
     @property
     def originals(self) -> NDArray[np.int64]:
@@ -128,10 +205,17 @@ def out_of_fold_logits(rows: Rows, c: float, folds: Sequence[NDArray[np.int64]])
     logits = np.zeros((len(originals), rows.n_labels), dtype=np.float32)
     for held in folds:
         keep = ~np.isin(rows.groups, originals[held])
-        weight, bias = fit_linear(
-            rows.x[keep], rows.targets[keep], rows.n_labels, c, rows.multi_label, rows.weights[keep]
+        linear = fit_linear(
+            rows.x[keep],
+            rows.targets[keep],
+            rows.n_labels,
+            c,
+            rows.multi_label,
+            rows.weights[keep],
+            rows.lexical_rows(keep),
         )
-        logits[held] = rows.x[originals[held]] @ weight.T + bias
+        index = originals[held]
+        logits[held] = linear.logits(rows.x[index], rows.lexical_rows(index))
     return logits
 
 
@@ -174,15 +258,21 @@ def fit_threshold(logits: FloatArray, targets: FloatArray) -> float:
     return best
 
 
-def fit_head(rows: Rows, grid: Sequence[float], seed: int) -> Head:
+def fit_head(rows: Rows, grid: Sequence[float], seed: int, dense_scale: float = 1.0) -> Head:
     """Choose C from `grid` by k-fold CV, calibrate on the out-of-fold logits, refit on all.
 
     Folds split the original rows; augmented copies follow their source. With too few
     examples per label for 2 folds, C is the last of the grid and no calibration happens
-    (temperature 1, threshold 0.5).
+    (temperature 1, threshold 0.5). `dense_scale` multiplies the embeddings while fitting
+    (a weaker penalty on their weights than on the lexical ones); it is folded back into
+    the returned weight, so the head applies to plain unit embeddings.
     """
+    scaled = replace(rows, x=rows.x * np.float32(dense_scale)) if dense_scale != 1.0 else rows
     with _one_thread():
-        return _fit_head(rows, grid, seed)
+        head = _fit_head(scaled, grid, seed)
+    if dense_scale == 1.0:
+        return head
+    return replace(head, weight=head.weight * np.float32(dense_scale))
 
 
 @contextmanager
@@ -205,8 +295,8 @@ def _fit_head(rows: Rows, grid: Sequence[float], seed: int) -> Head:
     truth = rows.targets[rows.originals]
     n_folds = _n_folds(truth, rows.multi_label)
     if n_folds < 2:
-        weight, bias = _fit_all(rows, grid[-1])
-        return Head(weight, bias, c=grid[-1])
+        linear = _fit_all(rows, grid[-1])
+        return Head(linear.weight, linear.bias, c=grid[-1], lexical_weight=linear.lexical)
     folds = _folds(truth, n_folds, seed, rows.multi_label)
     scored = []
     for c in grid:
@@ -215,17 +305,20 @@ def _fit_head(rows: Rows, grid: Sequence[float], seed: int) -> Head:
     best_score = max(score for score, _, _ in scored)
     # Ties go to the strongest regularisation: the smoother head generalises better.
     _, c, logits = next(item for item in scored if item[0] >= best_score - 1e-9)
-    weight, bias = _fit_all(rows, c)
+    linear = _fit_all(rows, c)
+    head = Head(
+        linear.weight, linear.bias, c=c, cv_accuracy=best_score, lexical_weight=linear.lexical
+    )
     if rows.multi_label:
-        threshold = fit_threshold(logits, np.asarray(truth, dtype=np.float32))
-        return Head(weight, bias, c=c, threshold=threshold, cv_accuracy=best_score)
-    temperature = fit_temperature(logits, np.asarray(truth, dtype=np.int64))
-    return Head(weight, bias, c=c, temperature=temperature, cv_accuracy=best_score)
+        return replace(head, threshold=fit_threshold(logits, np.asarray(truth, dtype=np.float32)))
+    return replace(head, temperature=fit_temperature(logits, np.asarray(truth, dtype=np.int64)))
 
 
-def _fit_all(rows: Rows, c: float) -> tuple[FloatArray, FloatArray]:
+def _fit_all(rows: Rows, c: float) -> Linear:
     """The head fitted on every row."""
-    return fit_linear(rows.x, rows.targets, rows.n_labels, c, rows.multi_label, rows.weights)
+    return fit_linear(
+        rows.x, rows.targets, rows.n_labels, c, rows.multi_label, rows.weights, rows.lexical
+    )
 
 
 def _n_folds(targets: NDArray[np.int64] | FloatArray, multi_label: bool) -> int:

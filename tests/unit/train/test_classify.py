@@ -33,14 +33,39 @@ def test_fast_artifact_has_body_head_and_no_pickle(tiny_encoder: Path, tmp_path:
     facts = train_classifier(tiny_encoder, TEXTS, LABELS, out, FAST)
     meta = json.loads((out / "head.json").read_text())
     head = load_file(str(out / "head.safetensors"))
-    assert meta["format"] == 1
+    assert meta["format"] == 2 and meta["lexical"] is True
     assert meta["labels"] == ["card_arrival", "double_charge", "greeting"]
     assert meta["multi_label"] is False
     assert head["weight"].shape[0] == 3 and head["bias"].shape == (3,)
+    assert head["lexical_weight"].shape == (3, facts["lexical_terms"])
+    assert (out / "lexical.json").is_file()
     assert (out / "body" / "model.safetensors").is_file()
     assert not [p for p in out.rglob("*") if p.suffix in {".pkl", ".pickle", ".bin", ".pt"}]
     assert facts["examples"] == 9 and facts["labels"] == 3 and facts["mode"] == "fast"
     json.dumps(facts)
+
+
+def test_without_lexical_features_the_artifact_is_format_1(
+    tiny_encoder: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "model"
+    facts = train_classifier(
+        tiny_encoder, TEXTS, LABELS, out, ClassifyOptions(c_grid=(1.0,), lexical=False)
+    )
+    meta = json.loads((out / "head.json").read_text())
+    assert meta["format"] == 1 and meta["lexical"] is False
+    assert set(load_file(str(out / "head.safetensors"))) == {"weight", "bias"}
+    assert not (out / "lexical.json").exists() and facts["lexical_terms"] == 0
+
+
+def test_lexical_weights_carry_the_deciding_words(tiny_encoder: Path, tmp_path: Path) -> None:
+    out = tmp_path / "model"
+    train_classifier(tiny_encoder, TEXTS, LABELS, out, FAST)
+    terms = json.loads((out / "lexical.json").read_text())["terms"]
+    weight = load_file(str(out / "head.safetensors"))["lexical_weight"]
+    charge = ["card_arrival", "double_charge", "greeting"].index("double_charge")
+    # "twice" appears only in the double-charge examples: it pulls towards that label.
+    assert int(weight[:, terms.index("twice")].argmax()) == charge
 
 
 def test_fast_mode_hard_links_the_parent_body(tiny_encoder: Path, tmp_path: Path) -> None:

@@ -1,9 +1,10 @@
 """L2 classifier backend: an encoder body plus a linear head, as `strata train tune` writes it.
 
-The folder holds `body/` (an encoder folder), `head.safetensors` (`weight`, `bias`) and
-`head.json` (`format`, `labels`, `multi_label`, `temperature`, `threshold`, `max_length`).
+The folder holds `body/` (an encoder folder), `head.safetensors` (`weight`, `bias`, and
+`lexical_weight` in format 2) and `head.json` (`format`, `labels`, `multi_label`, `temperature`,
+`threshold`, `max_length`, `lexical`); format 2 adds `lexical.json` (TF-IDF terms and idf).
 Probabilities are softmax(logits / temperature) for multi-class and independent sigmoids for
-multi-label, where logits = unit-embedding @ weight.T + bias.
+multi-label, where logits = unit-embedding @ weight.T (+ tfidf @ lexical_weight.T) + bias.
 """
 
 from __future__ import annotations
@@ -21,9 +22,10 @@ from sentence_transformers import SentenceTransformer
 from strata.core.errors import InvalidInput
 from strata.core.settings import ModelSettings
 from strata.models.backends.quiet import quiet_transformers
+from strata.models.lexical import LexicalFeatures, lexical_logits
 from strata.models.records import ModelRecord
 
-SUPPORTED_FORMATS = (1,)
+SUPPORTED_FORMATS = (1, 2)
 
 
 class HeadClassifier:
@@ -38,6 +40,11 @@ class HeadClassifier:
         self.threshold = float(meta.get("threshold", 0.5))
         self.weight = tensors["weight"].astype(np.float32)
         self.bias = tensors["bias"].astype(np.float32)
+        self.lexical: LexicalFeatures | None = None
+        self.lexical_weight: NDArray[np.float32] | None = None
+        if meta.get("lexical"):
+            self.lexical = LexicalFeatures.load(folder)
+            self.lexical_weight = tensors["lexical_weight"].astype(np.float32)
         quiet_transformers()
         self.body = SentenceTransformer(str(folder / "body"), device="cpu", local_files_only=True)
         max_length = int(meta.get("max_length", 128))
@@ -53,6 +60,8 @@ class HeadClassifier:
             show_progress_bar=False,
         )
         logits = np.asarray(vectors, dtype=np.float32) @ self.weight.T + self.bias
+        if self.lexical is not None and self.lexical_weight is not None:
+            logits += lexical_logits(self.lexical, self.lexical_weight, texts)
         if self.multi_label:
             return np.asarray(1.0 / (1.0 + np.exp(-logits)), dtype=np.float32)
         scaled = logits / self.temperature

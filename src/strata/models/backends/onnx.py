@@ -1,7 +1,9 @@
 """ONNX Runtime backend: encoders and classifiers exported by `strata models optimize`.
 
 A folder holds `model.onnx` (fp32 or int8), the tokenizer files and `onnx.json` (task, labels,
-max length). Texts are sorted by length before batching, so padding stays small.
+max length). Texts are sorted by length before batching, so padding stays small. A classifier
+exported from a strata-head with lexical features also holds `lexical.json` and
+`lexical.safetensors`: TF-IDF logits computed beside the graph and added to its output.
 """
 
 from __future__ import annotations
@@ -14,15 +16,18 @@ from typing import Any
 import numpy as np
 import onnxruntime as ort
 from numpy.typing import NDArray
+from safetensors.numpy import load_file
 from transformers import AutoTokenizer
 
 from strata.core.settings import ModelSettings
 from strata.models.backends.quiet import quiet_transformers
 from strata.models.errors import InvalidModelFolder
+from strata.models.lexical import LexicalFeatures, lexical_logits
 from strata.models.records import ModelRecord
 
 MANIFEST = "onnx.json"
 MODEL_FILE = "model.onnx"
+LEXICAL_WEIGHTS = "lexical.safetensors"
 
 
 class OnnxModel:
@@ -91,10 +96,16 @@ class OnnxClassifier:
         self.labels = [str(label) for label in self.model.manifest["labels"]]
         self.multi_label = bool(self.model.manifest.get("multi_label", False))
         self.threshold = float(self.model.manifest.get("threshold", 0.5))
+        self.lexical: LexicalFeatures | None = None
+        if self.model.manifest.get("lexical"):
+            self.lexical = LexicalFeatures.load(folder)
+            self.lexical_weight = load_file(str(folder / LEXICAL_WEIGHTS))["lexical_weight"]
 
     def probabilities(self, texts: Sequence[str]) -> NDArray[np.float64]:
         """(n_texts, n_labels) probabilities, in the order of `labels`."""
         logits = self.model.run(texts, 64).astype(np.float64)
+        if self.lexical is not None:
+            logits += lexical_logits(self.lexical, self.lexical_weight, texts)
         if self.multi_label:
             return np.asarray(1.0 / (1.0 + np.exp(-logits)))
         logits -= logits.max(axis=1, keepdims=True)
