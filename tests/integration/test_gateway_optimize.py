@@ -75,7 +75,8 @@ def _head_model(
     store: ModelStore, tiny_encoder: Path, root: Path, labels: list[Any], name: str
 ) -> ModelRecord:
     built = root / f".build-{name}"
-    train_classifier(tiny_encoder, INTENT_TEXTS, labels, built, ClassifyOptions(mode="fast"))
+    options = ClassifyOptions(mode="fast", lexical="on")
+    train_classifier(tiny_encoder, INTENT_TEXTS, labels, built, options)
     new = NewModel(
         layer=Layer.L2_TASK,
         name=name,

@@ -61,7 +61,8 @@ class ClassifyOptions:
         augment_below: a label with fewer examples than this counts as few-shot.
         augment_weight: the weight of each variant in the head's loss (an original weighs 1).
         max_length: tokens kept per text.
-        lexical: fit the head on TF-IDF word 1-2 grams beside the embedding.
+        lexical: TF-IDF word 1-2 grams beside the embedding in the head: `auto` lets the
+            head's cross-validation choose with or without them, `on` always, `off` never.
         lexical_dense_scale: how much more the embedding weighs than the TF-IDF block in the
             head's penalty (the embedding is multiplied by it while fitting).
     """
@@ -81,12 +82,14 @@ class ClassifyOptions:
     augment_below: int = 30
     augment_weight: float = 0.5
     max_length: int = 128
-    lexical: bool = True
+    lexical: Literal["auto", "on", "off"] = "auto"
     lexical_dense_scale: float = 2.0
 
     def __post_init__(self) -> None:
         if self.mode not in ("fast", "body"):
             _bad("mode", self.mode, "use 'fast' (frozen body) or 'body' (tune the encoder)")
+        if self.lexical not in ("auto", "on", "off"):
+            _bad("lexical", self.lexical, "use 'auto' (chosen by CV), 'on' or 'off'")
         for name in ("epochs", "max_steps", "batch_size", "max_length"):
             if int(getattr(self, name)) < 1:
                 _bad(name, getattr(self, name), "use a whole number of 1 or more")
@@ -166,16 +169,24 @@ def train_classifier(
     report("embed", 0.0)
     features = embed(model, augmented.texts)
     report("embed", 1.0)
-    lexical = LexicalFeatures.fit_or_none(augmented.texts) if options.lexical else None
+    lexical = None
+    if options.lexical != "off":
+        lexical = LexicalFeatures.fit_or_none(augmented.texts)
     rows = _rows(features, augmented, lexical)
-    scale = options.lexical_dense_scale if lexical is not None else 1.0
-    head = fit_head(rows, options.c_grid, options.seed, dense_scale=scale)
+    head = fit_head(
+        rows,
+        options.c_grid,
+        options.seed,
+        dense_scale=options.lexical_dense_scale,
+        lexical_only=options.lexical == "on",
+    )
     report("fit head", 1.0)
     _write(out_dir, body, model, examples, head, options, lexical)
     report("write", 1.0)
     facts = _facts(examples, head, options, tuned_steps, time.perf_counter() - started)
     facts["augmented_examples"] = len(augmented.texts) - len(examples.texts)
-    facts["lexical_terms"] = lexical.size if lexical is not None else 0
+    used = lexical is not None and head.lexical_weight is not None
+    facts["lexical_terms"] = lexical.size if used and lexical is not None else 0
     return facts
 
 
@@ -215,7 +226,9 @@ def _write(
     else:
         link_folder(body, out_dir / "body")
     tensors = {"weight": np.ascontiguousarray(head.weight), "bias": np.ascontiguousarray(head.bias)}
-    if lexical is not None and head.lexical_weight is not None:
+    if lexical is None or head.lexical_weight is None:
+        lexical = None  # CV preferred the head without the lexical block
+    else:
         tensors["lexical_weight"] = np.ascontiguousarray(head.lexical_weight)
         lexical.save(out_dir)
     save_file(tensors, str(out_dir / "head.safetensors"))

@@ -19,10 +19,9 @@ import torch.nn.functional as F
 from numpy.typing import NDArray
 from scipy import sparse
 
-FloatArray = NDArray[np.float32]
-# L-BFGS memory: scipy's default. torch's 100 costs more per step than the loss itself once
-# the lexical block brings a million weights.
-HISTORY = 10
+from strata.train.classify_linear import FloatArray, Linear, fit_linear
+
+__all__ = ["Head", "Linear", "Rows", "fit_head", "fit_linear"]
 
 
 @dataclass(frozen=True)
@@ -39,119 +38,6 @@ class Head:
     threshold: float = 0.5
     cv_accuracy: float | None = None
     lexical_weight: FloatArray | None = None
-
-
-@dataclass(frozen=True)
-class Linear:
-    """Fitted linear weights: dense, bias, and the lexical block when there is one."""
-
-    weight: FloatArray
-    bias: FloatArray
-    lexical: FloatArray | None = None
-
-    def logits(self, x: FloatArray, lexical: sparse.csr_matrix | None) -> FloatArray:
-        """x @ weight.T + bias (+ lexical @ self.lexical.T)."""
-        out = x @ self.weight.T + self.bias
-        if self.lexical is not None and lexical is not None:
-            out = out + np.asarray(lexical @ self.lexical.T)
-        return np.asarray(out, dtype=np.float32)
-
-
-@dataclass(frozen=True)
-class _Bags:
-    """A CSR matrix as `embedding_bag` inputs: rows are bags of weighted term indices."""
-
-    indices: torch.Tensor
-    offsets: torch.Tensor
-    values: torch.Tensor
-
-    @classmethod
-    def of(cls, matrix: sparse.csr_matrix) -> _Bags:
-        return cls(
-            torch.from_numpy(matrix.indices.astype(np.int64)),
-            torch.from_numpy(matrix.indptr[:-1].astype(np.int64)),
-            torch.from_numpy(matrix.data.astype(np.float32)),
-        )
-
-    def times(self, table: torch.Tensor) -> torch.Tensor:
-        """matrix @ table: one weighted sum of `table` rows per matrix row (fast backward)."""
-        return F.embedding_bag(
-            self.indices, table, self.offsets, mode="sum", per_sample_weights=self.values
-        )
-
-
-def _loss(
-    logits: torch.Tensor, targets: torch.Tensor, weights: torch.Tensor, multi_label: bool
-) -> torch.Tensor:
-    if multi_label:
-        per_row = F.binary_cross_entropy_with_logits(logits, targets, reduction="none").sum(1)
-    else:
-        per_row = F.cross_entropy(logits, targets, reduction="none")
-    return (per_row * weights).sum()
-
-
-def fit_linear(
-    x: FloatArray,
-    targets: NDArray[np.int64] | FloatArray,
-    n_labels: int,
-    c: float,
-    multi_label: bool,
-    weights: FloatArray | None = None,
-    lexical: sparse.csr_matrix | None = None,
-) -> Linear:
-    """Minimise C * sum(w * loss) + (||W||^2 + ||L||^2) / 2 with L-BFGS (scikit-learn's objective).
-
-    The bias is not penalised.
-
-    Args:
-        x: (n, d) embeddings.
-        targets: class indices (n,) for multi-class, a 0/1 matrix (n, n_labels) for multi-label.
-        n_labels: number of labels.
-        c: inverse regularisation strength.
-        multi_label: sigmoid per label instead of one softmax.
-        weights: per-example weights (1 when omitted).
-        lexical: (n, v) sparse features fitted jointly with `x` (their weights L).
-    """
-    xt = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))
-    yt = torch.from_numpy(np.asarray(targets))
-    yt = yt.float() if multi_label else yt.long()
-    wt = torch.ones(len(xt))
-    if weights is not None:
-        wt = torch.from_numpy(np.asarray(weights, dtype=np.float32))
-    weight = torch.zeros(n_labels, xt.shape[1], requires_grad=True)
-    bias = torch.zeros(n_labels, requires_grad=True)
-    params = [weight, bias]
-    bags = lex = None
-    if lexical is not None:
-        bags = _Bags.of(lexical)
-        lex = torch.zeros(lexical.shape[1], n_labels, requires_grad=True)  # transposed
-        params.append(lex)
-    optimizer = torch.optim.LBFGS(
-        params,
-        lr=1.0,
-        max_iter=200,
-        history_size=HISTORY,
-        tolerance_grad=1e-4,
-        line_search_fn="strong_wolfe",
-    )
-
-    def closure() -> torch.Tensor:
-        optimizer.zero_grad()
-        logits = xt @ weight.T + bias
-        penalty = weight.pow(2).sum()
-        if bags is not None and lex is not None:
-            logits = logits + bags.times(lex)
-            penalty = penalty + lex.pow(2).sum()
-        objective = c * _loss(logits, yt, wt, multi_label) + 0.5 * penalty
-        objective.backward()  # type: ignore[no-untyped-call]
-        return objective
-
-    optimizer.step(closure)  # type: ignore[no-untyped-call]
-    return Linear(
-        weight.detach().numpy(),
-        bias.detach().numpy(),
-        np.ascontiguousarray(lex.detach().numpy().T) if lex is not None else None,
-    )
 
 
 def _folds(
@@ -258,21 +144,31 @@ def fit_threshold(logits: FloatArray, targets: FloatArray) -> float:
     return best
 
 
-def fit_head(rows: Rows, grid: Sequence[float], seed: int, dense_scale: float = 1.0) -> Head:
-    """Choose C from `grid` by k-fold CV, calibrate on the out-of-fold logits, refit on all.
+def fit_head(
+    rows: Rows,
+    grid: Sequence[float],
+    seed: int,
+    dense_scale: float = 1.0,
+    lexical_only: bool = False,
+) -> Head:
+    """Choose the head by k-fold CV, calibrate on the out-of-fold logits, refit on all.
 
-    Folds split the original rows; augmented copies follow their source. With too few
-    examples per label for 2 folds, C is the last of the grid and no calibration happens
-    (temperature 1, threshold 0.5). `dense_scale` multiplies the embeddings while fitting
-    (a weaker penalty on their weights than on the lexical ones); it is folded back into
-    the returned weight, so the head applies to plain unit embeddings.
+    The candidates are every C of `grid`, each without and (when `rows` has lexical features)
+    with the lexical block. Folds split the original rows; augmented copies follow their source.
+    Ties go to the simpler head: no lexical block, then the smaller C. With too few examples
+    per label for 2 folds, the first candidate is fitted (no lexical block unless
+    `lexical_only`), C is the last of the grid and no calibration happens (temperature 1,
+    threshold 0.5). `dense_scale` multiplies the embeddings while fitting with the lexical block
+    (a weaker penalty on their weights than on the term weights); it is folded back into the
+    returned weight, so the head applies to plain unit embeddings. `lexical_only` drops the
+    candidates without the lexical block.
     """
-    scaled = replace(rows, x=rows.x * np.float32(dense_scale)) if dense_scale != 1.0 else rows
+    variants = [(replace(rows, lexical=None), 1.0)]
+    if rows.lexical is not None:
+        with_terms = (replace(rows, x=rows.x * np.float32(dense_scale)), dense_scale)
+        variants = [with_terms] if lexical_only else [*variants, with_terms]
     with _one_thread():
-        head = _fit_head(scaled, grid, seed)
-    if dense_scale == 1.0:
-        return head
-    return replace(head, weight=head.weight * np.float32(dense_scale))
+        return _fit_head(variants, grid, seed)
 
 
 @contextmanager
@@ -290,28 +186,34 @@ def _one_thread() -> Iterator[None]:
         torch.set_num_threads(before)
 
 
-def _fit_head(rows: Rows, grid: Sequence[float], seed: int) -> Head:
-    """The body of `fit_head`."""
-    truth = rows.targets[rows.originals]
-    n_folds = _n_folds(truth, rows.multi_label)
+def _fit_head(variants: list[tuple[Rows, float]], grid: Sequence[float], seed: int) -> Head:
+    """The body of `fit_head`: `variants` are (rows, dense scale), the simplest first."""
+    first, first_scale = variants[0]
+    truth = first.targets[first.originals]
+    n_folds = _n_folds(truth, first.multi_label)
     if n_folds < 2:
-        linear = _fit_all(rows, grid[-1])
-        return Head(linear.weight, linear.bias, c=grid[-1], lexical_weight=linear.lexical)
-    folds = _folds(truth, n_folds, seed, rows.multi_label)
-    scored = []
-    for c in grid:
+        return _final(first, first_scale, grid[-1])
+    folds = _folds(truth, n_folds, seed, first.multi_label)
+    candidates = [(rows, scale, c) for rows, scale in variants for c in grid]
+    results = []
+    for rows, _, c in candidates:
         logits = out_of_fold_logits(rows, c, folds)
-        scored.append((_score(logits, truth, rows.multi_label), c, logits))
-    best_score = max(score for score, _, _ in scored)
-    # Ties go to the strongest regularisation: the smoother head generalises better.
-    _, c, logits = next(item for item in scored if item[0] >= best_score - 1e-9)
-    linear = _fit_all(rows, c)
-    head = Head(
-        linear.weight, linear.bias, c=c, cv_accuracy=best_score, lexical_weight=linear.lexical
-    )
+        results.append((_score(logits, truth, rows.multi_label), logits))
+    top = max(score for score, _ in results)
+    # Ties go to the simpler head: candidates run from the plainest, most regularised one.
+    index = next(i for i, (score, _) in enumerate(results) if score >= top - 1e-9)
+    (rows, scale, c), (score, logits) = candidates[index], results[index]
+    head = replace(_final(rows, scale, c), cv_accuracy=score)
     if rows.multi_label:
         return replace(head, threshold=fit_threshold(logits, np.asarray(truth, dtype=np.float32)))
     return replace(head, temperature=fit_temperature(logits, np.asarray(truth, dtype=np.int64)))
+
+
+def _final(rows: Rows, scale: float, c: float) -> Head:
+    """The head fitted on every row, its dense weight rescaled to plain unit embeddings."""
+    linear = _fit_all(rows, c)
+    weight = linear.weight * np.float32(scale)
+    return Head(weight, linear.bias, c=c, lexical_weight=linear.lexical)
 
 
 def _fit_all(rows: Rows, c: float) -> Linear:

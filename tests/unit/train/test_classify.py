@@ -25,7 +25,7 @@ TEXTS = [
     "a hello world",
 ]
 LABELS = ["card_arrival"] * 3 + ["double_charge"] * 3 + ["greeting"] * 3
-FAST = ClassifyOptions(mode="fast", c_grid=(1.0, 10.0))
+FAST = ClassifyOptions(mode="fast", c_grid=(1.0, 10.0), lexical="on")
 
 
 def test_fast_artifact_has_body_head_and_no_pickle(tiny_encoder: Path, tmp_path: Path) -> None:
@@ -50,7 +50,7 @@ def test_without_lexical_features_the_artifact_is_format_1(
 ) -> None:
     out = tmp_path / "model"
     facts = train_classifier(
-        tiny_encoder, TEXTS, LABELS, out, ClassifyOptions(c_grid=(1.0,), lexical=False)
+        tiny_encoder, TEXTS, LABELS, out, ClassifyOptions(c_grid=(1.0,), lexical="off")
     )
     meta = json.loads((out / "head.json").read_text())
     assert meta["format"] == 1 and meta["lexical"] is False
