@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,16 +18,19 @@ from strata.serve.audit import AuditLog
 from strata.serve.auth import KeyStore
 from strata.serve.quotas import Quotas
 
-from .conftest import MakeKey, bearer
+from .conftest import MakeKey, bearer, make_settings
 
 
 def test_a_failed_write_keeps_records_and_counters_for_the_next(
-    gw_settings: Settings, gw_catalog: Catalog, make_key: MakeKey, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, gw_catalog: Catalog, make_key: MakeKey, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     key = make_key()
     who = KeyStore(gw_catalog).principal(key)
     assert who is not None
-    app = create_app(gw_settings, catalog=gw_catalog)
+    # No periodic flush during the test: only the flushes it calls write (a timed one could
+    # land between the requests and the failing flush on a slow machine).
+    settings = make_settings(tmp_path, flush_interval_s=3600.0)
+    app = create_app(settings, catalog=gw_catalog)
     services = app.state.services
     minute = 60.0 * int(time.time() // 60) + 1.0  # one fixed minute: no window boundary mid-test
     services.quotas.clock = lambda: minute
