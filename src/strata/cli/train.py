@@ -92,6 +92,9 @@ def tune(
     mode: Annotated[str | None, typer.Option(help="fast (head only) or body.")] = None,
     epochs: Annotated[int | None, typer.Option(help="Body tuning: passes over the data.")] = None,
     max_length: Annotated[int | None, typer.Option(help="Tokens kept per text.")] = None,
+    lexical: Annotated[
+        str | None, typer.Option(help="TF-IDF terms in the head: auto (CV chooses), on or off.")
+    ] = None,
     seed: Annotated[int, typer.Option(help="Seed for the split and training.")] = 0,
     gate: Annotated[
         list[str] | None, typer.Option(help="Promotion gate, e.g. accuracy>=0.93.")
@@ -119,6 +122,7 @@ def tune(
         mode=mode,
         epochs=epochs,
         max_length=max_length,
+        lexical=lexical,
         seed=seed,
         gates=tuple(gate or ()),
         time_col=time_col,

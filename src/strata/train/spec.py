@@ -6,7 +6,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -71,9 +71,17 @@ class JobSpec(BaseModel):
     def _name(cls, value: str) -> str:
         return check_name(value)
 
+    # Fields added after specs were first keyed: left out of the key while unset, so a model
+    # built before they existed is still found (and not rebuilt) by the same command.
+    _KEYED_WHEN_SET: ClassVar[tuple[str, ...]] = ()
+
     def key(self, **resolved: Any) -> str:
         """A hash of the spec and what it resolved to: same key, same model (re-runs are no-ops)."""
-        payload = json.dumps({"spec": self.model_dump(), **resolved}, sort_keys=True, default=str)
+        spec = self.model_dump()
+        for name in self._KEYED_WHEN_SET:
+            if spec.get(name) is None:
+                spec.pop(name, None)
+        payload = json.dumps({"spec": spec, **resolved}, sort_keys=True, default=str)
         return hashlib.sha256(payload.encode()).hexdigest()
 
 
@@ -87,6 +95,9 @@ class TuneSpec(JobSpec):
     label_names: bool = Field(True, description="Use label names as extra examples.")
     epochs: int | None = Field(None, ge=1, description="Body tuning: passes over the examples.")
     max_length: int | None = Field(None, ge=8, le=512, description="Tokens kept per text.")
+    lexical: Literal["auto", "on", "off"] | None = Field(
+        None, description="Classifier: TF-IDF terms in the head (auto: CV chooses; on; off)."
+    )
     val_fraction: float = Field(0.2, gt=0, lt=0.5, description="Validation share, fixed seed.")
     features: tuple[str, ...] = Field((), description="Anomaly: numeric feature columns.")
     time_col: str | None = Field(None, description="Anomaly: column ordering the rows.")
@@ -98,6 +109,8 @@ class TuneSpec(JobSpec):
         None, ge=10, description="Anomaly: per group, the first N rows train, the rest validate."
     )
     gates: tuple[str, ...] = Field((), description="Thresholds to pass for promotion.")
+
+    _KEYED_WHEN_SET: ClassVar[tuple[str, ...]] = ("lexical",)
 
     @field_validator("gates")
     @classmethod

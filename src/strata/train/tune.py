@@ -80,6 +80,7 @@ def _tune_classifier(ws: Workspace, spec: TuneSpec, progress: Progress) -> Train
         "mode": spec.mode,
         "epochs": spec.epochs,
         "max_length": spec.max_length,
+        "lexical": spec.lexical,
     }
     options = replace(options, **{k: v for k, v in overrides.items() if v is not None})
     built = ws.scratch()

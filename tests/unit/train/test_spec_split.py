@@ -1,3 +1,5 @@
+import hashlib
+import json
 from collections import Counter
 
 import numpy as np
@@ -58,3 +60,15 @@ def test_few_shots_take_k_per_label_from_train_only() -> None:
     shots = few_shots(train, labels, 4, seed=0)
     assert Counter(labels[i] for i in shots) == {"a": 4, "b": 4}
     assert set(shots) <= set(train)
+
+
+def test_lexical_is_keyed_only_when_set() -> None:
+    plain = TuneSpec(base="l0/minilm-l6", name="x", data="req:text,intent")
+    # Unset, the field stays out of the key: models built before it existed are still found.
+    without = {k: v for k, v in plain.model_dump().items() if k != "lexical"}
+    legacy = json.dumps({"spec": without, "base": "b"}, sort_keys=True, default=str)
+    assert plain.key(base="b") == hashlib.sha256(legacy.encode()).hexdigest()
+    keys = {TuneSpec(**{**plain.model_dump(), "lexical": v}).key(base="b") for v in ("on", "off")}
+    assert len(keys) == 2 and plain.key(base="b") not in keys
+    with pytest.raises(ValueError, match="lexical"):
+        TuneSpec(base="l0/minilm-l6", name="x", data="req:text,intent", lexical="maybe")
