@@ -180,13 +180,14 @@ def train_classifier(
         dense_scale=options.lexical_dense_scale,
         lexical_only=options.lexical == "on",
     )
+    if head.lexical_weight is None:
+        lexical = None  # cross-validation preferred the head without the lexical block
     report("fit head", 1.0)
     _write(out_dir, body, model, examples, head, options, lexical)
     report("write", 1.0)
     facts = _facts(examples, head, options, tuned_steps, time.perf_counter() - started)
     facts["augmented_examples"] = len(augmented.texts) - len(examples.texts)
-    used = lexical is not None and head.lexical_weight is not None
-    facts["lexical_terms"] = lexical.size if used and lexical is not None else 0
+    facts["lexical_terms"] = lexical.size if lexical is not None else 0
     return facts
 
 
@@ -226,9 +227,7 @@ def _write(
     else:
         link_folder(body, out_dir / "body")
     tensors = {"weight": np.ascontiguousarray(head.weight), "bias": np.ascontiguousarray(head.bias)}
-    if lexical is None or head.lexical_weight is None:
-        lexical = None  # CV preferred the head without the lexical block
-    else:
+    if lexical is not None and head.lexical_weight is not None:
         tensors["lexical_weight"] = np.ascontiguousarray(head.lexical_weight)
         lexical.save(out_dir)
     save_file(tensors, str(out_dir / "head.safetensors"))
