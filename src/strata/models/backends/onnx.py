@@ -97,6 +97,7 @@ class OnnxClassifier:
         self.multi_label = bool(self.model.manifest.get("multi_label", False))
         self.threshold = float(self.model.manifest.get("threshold", 0.5))
         self.lexical: LexicalFeatures | None = None
+        self.lexical_weight: NDArray[np.float32] | None = None
         if self.model.manifest.get("lexical"):
             self.lexical = LexicalFeatures.load(folder)
             self.lexical_weight = load_file(str(folder / LEXICAL_WEIGHTS))["lexical_weight"]
@@ -104,7 +105,7 @@ class OnnxClassifier:
     def probabilities(self, texts: Sequence[str]) -> NDArray[np.float64]:
         """(n_texts, n_labels) probabilities, in the order of `labels`."""
         logits = self.model.run(texts, 64).astype(np.float64)
-        if self.lexical is not None:
+        if self.lexical is not None and self.lexical_weight is not None:
             logits += lexical_logits(self.lexical, self.lexical_weight, texts)
         if self.multi_label:
             return np.asarray(1.0 / (1.0 + np.exp(-logits)))
