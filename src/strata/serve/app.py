@@ -18,6 +18,7 @@ from strata.lake.connectors.telemetry import lake_router
 from strata.models.runtime import ModelRuntime
 from strata.serve import routes_openai, routes_ops
 from strata.serve.envelope import handle_error
+from strata.serve.fastpath import ChatFastPath
 from strata.serve.gate import KeyGate, request_state
 from strata.serve.services import Services
 from strata.tickets.http import Caller
@@ -60,6 +61,7 @@ def create_app(
     app.include_router(apps_router(apps, tenant_of=_tenant))
     tickets = Tickets(services.catalog, settings.tickets, settings.security)
     app.include_router(tickets_router(tickets, apps, caller_of=_caller))
+    app.add_middleware(ChatFastPath, services=services)  # inside the gate: added first
     app.add_middleware(KeyGate, services=services)
     return app
 

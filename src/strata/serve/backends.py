@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 import httpcore2
 import httpx2
+import orjson
 
 from strata.models.backends.base import ChatMessage, Generator
 from strata.models.backends.endpoint import bearer_from_env
@@ -122,6 +123,15 @@ def _proxy_for(url: str) -> str | None:
     return proxy
 
 
+def _dumps(body: dict[str, Any]) -> bytes:
+    """Compact JSON bytes; orjson on the hot path, the standard library for what it refuses
+    (integers past 64 bits, which a client may put in a pass-through field)."""
+    try:
+        return orjson.dumps(body)
+    except TypeError:
+        return json.dumps(body, separators=(",", ":")).encode()
+
+
 async def _stream_lines(response: httpcore2.Response, name: str) -> AsyncIterator[str]:
     """The lines of a streamed body (splitting bytes on newlines is safe in UTF-8)."""
     rest = b""
@@ -164,7 +174,7 @@ class UpstreamBackend:
         ]
 
     def _request(self, body: dict[str, Any]) -> httpcore2.Request:
-        content = json.dumps({**body, "model": self.model}, separators=(",", ":")).encode()
+        content = _dumps({**body, "model": self.model})
         headers = [*self._headers, (b"Content-Length", str(len(content)).encode("ascii"))]
         auth = bearer_from_env(self.api_key_env, f"Upstream {self.name}")
         headers += [(k.encode(), v.encode()) for k, v in auth.items()]
@@ -192,7 +202,7 @@ class UpstreamBackend:
         if response.status >= 400:
             self._check(response.status, content.decode("utf-8", "replace"))
         try:
-            data = json.loads(content)
+            data = orjson.loads(content)
         except ValueError as exc:
             text = content[:200].decode("utf-8", "replace")
             raise self._down(f"sent a reply that is not JSON: {text}") from exc

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import gc
 import logging
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -34,6 +35,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+SWITCH_INTERVAL_S = 0.0005  # the GIL switch interval while the gateway serves
+
 
 class Services:
     """Built once per app by `create_app`; the HTTP client and flusher start with the app."""
@@ -58,6 +61,7 @@ class Services:
         self._client: UpstreamClient | None = None
         self._lake: Lake | None = None
         self._flusher: asyncio.Task[None] | None = None
+        self._switch_interval = sys.getswitchinterval()
         self._stopping = asyncio.Event()
         self._flushing = asyncio.Lock()
         self._load_lock = asyncio.Lock()
@@ -189,10 +193,16 @@ class Services:
         # frozen, they are left out of full collections, which would otherwise stall every
         # request for 50-200 ms each. `stop` hands them back to the collector.
         gc.freeze()
+        # The writer thread holds the GIL while it builds a flush; with Python's default 5 ms
+        # switch interval a request that needs the GIL meanwhile waits for it. 0.5 ms bounds that
+        # wait (docs/benchmarks.md, gateway overhead). `stop` puts the old interval back.
+        self._switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(SWITCH_INTERVAL_S)
 
     async def stop(self) -> None:
         """Stop the writer, write what is queued, close the HTTP client (app shutdown)."""
         gc.unfreeze()
+        sys.setswitchinterval(self._switch_interval)
         if self._flusher is not None:
             # Not cancelled: a write in progress must end (commit or requeue) before the last one.
             self._stopping.set()

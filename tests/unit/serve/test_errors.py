@@ -68,6 +68,33 @@ def test_bad_chat_requests_are_4xx(client: TestClient, make_key: MakeKey, body: 
     _envelope(response.json())
 
 
+@pytest.mark.parametrize(
+    ("content", "code"),
+    [
+        (b'{"model": "x", "messages": [', "invalid_json"),
+        (b"", "invalid_json"),
+        (b"[]", "invalid_json"),
+        (b'"text"', "invalid_json"),
+        (b'{"model": "x"}', "invalid_request"),
+    ],
+)
+def test_malformed_chat_bodies_are_400_with_the_reason(
+    client: TestClient, make_key: MakeKey, content: bytes, code: str
+) -> None:
+    headers = {**bearer(make_key()), "Content-Type": "application/json"}
+    response = client.post("/v1/chat/completions", headers=headers, content=content)
+    assert response.status_code == 400, response.text
+    error = _envelope(response.json())
+    assert error["code"] == code
+    if code == "invalid_request":
+        assert error["param"] == "messages"
+
+
+def test_chat_is_documented_in_openapi(client: TestClient, make_key: MakeKey) -> None:
+    paths = client.get("/openapi.json", headers=bearer(make_key())).json()["paths"]
+    assert "ChatRequest" in str(paths["/v1/chat/completions"]["post"]["requestBody"])
+
+
 def test_unknown_route_is_404_envelope(client: TestClient, make_key: MakeKey) -> None:
     response = client.get("/v1/nothing", headers=bearer(make_key()))
     assert response.status_code == 404

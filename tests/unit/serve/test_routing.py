@@ -50,6 +50,19 @@ def test_killing_one_of_two_upstreams_leaves_the_alias_answering(
         assert states[f"{a.url}#up"] == "open" and states[f"{b.url}#up"] == "closed"
 
 
+def test_pass_through_fields_reach_the_upstream_as_sent(
+    tmp_path: Path, gw_catalog: Catalog, make_key: MakeKey
+) -> None:
+    body = {**CHAT, "seed": 2**70, "user": "teller-7", "temperature": 0.5}
+    with upstreams("a") as (a,), _app(tmp_path, gw_catalog, [a.url]) as client:
+        response = client.post("/v1/chat/completions", headers=bearer(make_key()), json=body)
+        assert response.status_code == 200, response.text
+        assert response.json()["choices"][0]["message"]["content"] == "a: hi there"
+        sent = a.requests[-1]
+    assert (sent["seed"], sent["user"], sent["temperature"]) == (2**70, "teller-7", 0.5)
+    assert sent["model"] == "up"
+
+
 def test_all_backends_down_is_503_with_retry_after(
     tmp_path: Path, gw_catalog: Catalog, make_key: MakeKey
 ) -> None:

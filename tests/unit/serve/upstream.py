@@ -28,12 +28,14 @@ def _chunk(content: str | None, finish: str | None) -> str:
     return f"data: {json.dumps(body)}\n\n"
 
 
-def create_app(name: str, cut: bool) -> FastAPI:
-    """Answers `NAME: <last message>`; streams it word by word; `cut` drops the stream midway."""
+def create_app(name: str, cut: bool, seen: list[dict[str, Any]]) -> FastAPI:
+    """Answers `NAME: <last message>`; streams it word by word; `cut` drops the stream midway;
+    keeps each request body it got in `seen`."""
     app = FastAPI()
 
     @app.post("/v1/chat/completions")
     async def chat(body: dict[str, Any]) -> Any:
+        seen.append(body)
         text = f"{name}: {body['messages'][-1]['content']}"
         if not body.get("stream"):
             return {
@@ -69,8 +71,12 @@ class Upstream:
     def __init__(self, name: str, cut: bool = False) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/v1"
+        self.requests: list[dict[str, Any]] = []
         config = uvicorn.Config(
-            create_app(name, cut), host="127.0.0.1", port=self.port, log_level="critical"
+            create_app(name, cut, self.requests),
+            host="127.0.0.1",
+            port=self.port,
+            log_level="critical",
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
