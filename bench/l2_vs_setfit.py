@@ -101,8 +101,9 @@ def run_setfit(
     started = time.perf_counter()
     model = SetFitModel.from_pretrained(str(body), local_files_only=True)
     data = Dataset.from_dict({"text": list(shots.text), "label": list(shots.category)})
-    trainer = Trainer(model=model, args=TrainingArguments(seed=seed, **extra), train_dataset=data)
-    trainer.train()
+    with tempfile.TemporaryDirectory(prefix="setfit-") as out:  # its checkpoints, not in the cwd
+        args = TrainingArguments(output_dir=out, seed=seed, **extra)
+        Trainer(model=model, args=args, train_dataset=data).train()
     seconds = time.perf_counter() - started
     predicted = model.predict(list(valid.text), batch_size=64)
     accuracy = float(np.mean([str(p) == c for p, c in zip(predicted, valid.category, strict=True)]))
