@@ -1,9 +1,10 @@
 """Services: the background writer keeps what a failed write held; startup objects are frozen out
-of garbage collection while the gateway serves."""
+of garbage collection, and the GIL switch interval is short, while the gateway serves."""
 
 from __future__ import annotations
 
 import gc
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from strata.serve.app import create_app
 from strata.serve.audit import AuditLog
 from strata.serve.auth import KeyStore
 from strata.serve.quotas import Quotas
+from strata.serve.services import SWITCH_INTERVAL_S
 
 from .conftest import MakeKey, bearer, make_settings
 
@@ -60,6 +62,16 @@ def test_startup_objects_are_frozen_while_serving(
     with TestClient(create_app(gw_settings, catalog=gw_catalog)):
         assert gc.get_freeze_count() > 0
     assert gc.get_freeze_count() == 0
+
+
+def test_the_gil_switch_interval_is_short_while_serving_and_restored_after(
+    gw_settings: Settings, gw_catalog: Catalog
+) -> None:
+    before = sys.getswitchinterval()
+    assert before != SWITCH_INTERVAL_S
+    with TestClient(create_app(gw_settings, catalog=gw_catalog)):
+        assert sys.getswitchinterval() == pytest.approx(SWITCH_INTERVAL_S)
+    assert sys.getswitchinterval() == before
 
 
 def test_a_flush_and_shutdown_wait_for_a_write_in_progress(
