@@ -6,7 +6,7 @@ Data: /work/shared/data/banking77/train.csv. Validation is a fixed, stratified 2
 
 - strata: `train_classifier(..., ClassifyOptions(seed=S))`, i.e. the defaults.
 - by-hand: normalised frozen embeddings + scikit-learn LogisticRegressionCV (C in 1e-2..1e3,
-  4-fold CV on the shots).
+  4-fold CV on the shots, fewer folds when there are fewer than 4 shots per intent).
 - setfit: SetFit 1.2 `Trainer` with default `TrainingArguments` except `num_iterations`
   (see `--setfit-iterations`).
 
@@ -83,7 +83,8 @@ def run_byhand(body: Path, shots: pd.DataFrame, valid: pd.DataFrame) -> tuple[fl
     x = model.encode(list(shots.text), normalize_embeddings=True, show_progress_bar=False)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        head = LogisticRegressionCV(Cs=[0.01, 0.1, 1, 10, 100, 1000], cv=4, max_iter=3000)
+        folds = min(4, int(shots.category.value_counts().min()))  # stratified folds need >= 2
+        head = LogisticRegressionCV(Cs=[0.01, 0.1, 1, 10, 100, 1000], cv=folds, max_iter=3000)
         head.fit(x, shots.category)
     seconds = time.perf_counter() - started
     v = model.encode(list(valid.text), normalize_embeddings=True, show_progress_bar=False)
@@ -123,6 +124,8 @@ def main() -> None:
         "own default, oversampling every pair: hours on a CPU)",
     )
     args = parser.parse_args()
+    if args.shots < 2:
+        parser.error(f"--shots must be at least 2 (got {args.shots}): the peers cross-validate.")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     torch.set_num_threads(2)
     from strata.models.builtin import builtin_encoder_folder

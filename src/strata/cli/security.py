@@ -27,6 +27,9 @@ DEFAULT_JAILBREAK = Path("../shared/data/jailbreak/train.csv")
 TRAIN_DATASET = "injection-train"
 TEST_DATASET = "injection-test"
 BASE = "l0/minilm-l6"
+# Authored prompts never trained on: `injection_holdout.csv` (2026-11-28) and
+# `injection_holdout2.csv` (2026-11-29, written before that day's training additions).
+HOLDOUTS = ("holdout", "holdout2")
 
 
 def _labelled(path: Path, text_col: str, label_col: str, positive: str) -> pd.DataFrame:
@@ -70,6 +73,18 @@ def _splits(jailbreak: Path, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     return pool.iloc[train].reset_index(drop=True), pool.iloc[test].reset_index(drop=True)
 
 
+def _with_templates(pool: pd.DataFrame, seed: int, per_label: int) -> pd.DataFrame:
+    """The training rows plus templated injections and look-alikes (training only: the test
+    split and the hold-outs never hold them)."""
+    import pandas as pd
+
+    from strata.security.templates import templated_examples
+
+    extra = pd.DataFrame(templated_examples(seed, per_label), columns=["text", "label"])
+    rows = pd.concat([pool, extra], ignore_index=True)
+    return rows.drop_duplicates("text").reset_index(drop=True)
+
+
 def _ingest(ws: Workspace, frame: pd.DataFrame, dataset: str, folder: Path) -> None:
     """Write a split as Parquet and ingest it (a no-op when the same data is already there)."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -106,6 +121,7 @@ def build_detector(
 
     seed = int(options["seed"])
     pool, test = _splits(jailbreak, seed)
+    pool = _with_templates(pool, seed, int(options.get("templated", 0)))
     folder = ws.root.parent / "security"
     _ingest(ws, pool, TRAIN_DATASET, folder)
     _ingest(ws, test, TEST_DATASET, folder)
@@ -135,11 +151,14 @@ def build_detector(
         "test": _metrics(
             _scores(ws, ref, _read(ws, TEST_DATASET)[0]), _read(ws, TEST_DATASET)[1], threshold
         ),
-        "holdout": _holdout(ws, ref, authored_data("injection_holdout.csv"), threshold),
+        **{
+            part: _holdout(ws, ref, authored_data(f"injection_{part}.csv"), threshold)
+            for part in HOLDOUTS
+        },
     }
     metrics = {
         THRESHOLD_METRIC: threshold,
-        **{f"{part}_{k}": report[part][k] for part in ("test", "holdout") for k in ("tpr", "fpr")},
+        **{f"{part}_{k}": report[part][k] for part in ("test", *HOLDOUTS) for k in ("tpr", "fpr")},
     }
     evaluation = {**result.record.details.get("evaluation", {}), "injection": report}
     ws.store.set_metrics(ref, metrics, evaluation)
@@ -172,6 +191,9 @@ def train_injection(
     max_length: Annotated[int, typer.Option(help="Tokens kept per prompt.")] = 256,
     max_fpr: Annotated[float, typer.Option(help="False-positive budget on validation.")] = 0.02,
     seed: Annotated[int, typer.Option(help="Seed for the splits and training.")] = 0,
+    templated: Annotated[
+        int, typer.Option(help="Templated training prompts per label (0: none).", min=0)
+    ] = 600,
     as_json: JsonOption = False,
 ) -> None:
     """Build the injection detector end to end (idempotent: a re-run changes nothing)."""
@@ -183,6 +205,7 @@ def train_injection(
         "max_length": max_length,
         "max_fpr": max_fpr,
         "seed": seed,
+        "templated": templated,
     }
     with progress_bar(not as_json) as update:
         report = build_detector(state(ctx).workspace, data, options, update)
@@ -192,7 +215,7 @@ def train_injection(
     out = console()
     out.print(f"{'Trained' if report['created'] else 'Unchanged:'} {report['model']}")
     out.print(f"  threshold {report['threshold']:.4f} (FPR <= {max_fpr:.0%} on validation)")
-    for part in ("validation", "test", "holdout"):
+    for part in ("validation", "test", *HOLDOUTS):
         m = report[part]
         out.print(f"  {part:<10} TPR {m['tpr']:.3f}  FPR {m['fpr']:.3f}  F1 {m['f1']:.3f}")
 

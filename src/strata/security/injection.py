@@ -32,8 +32,8 @@ class TextClassifier(Protocol):
 
 
 def authored_data(name: str = "injection_authored.csv") -> Path:
-    """Path of a CSV shipped with Strata: `injection_authored.csv` (training) or
-    `injection_holdout.csv` (new phrasings, never trained on)."""
+    """Path of a CSV shipped with Strata: `injection_authored.csv` (training), or
+    `injection_holdout.csv` and `injection_holdout2.csv` (new phrasings, never trained on)."""
     return Path(str(resources.files("strata.security") / "data" / name))
 
 

@@ -93,6 +93,25 @@ def _schedule(steps: int) -> Callable[[int], float]:
     return lambda step: min(1.0, (step + 1) / warmup) * max(0.0, (steps - step) / steps)
 
 
+def length_batches(
+    lengths: Sequence[int], size: int, rng: np.random.Generator, group: int = 50
+) -> list[NDArray[np.int64]]:
+    """One epoch of batches whose texts have similar lengths, in random order.
+
+    A batch is padded to its longest text, so mixing one long prompt into a batch of short ones
+    makes the whole batch cost the long one. As Hugging Face's `group_by_length` does, the
+    shuffled indices are cut into chunks of `group` batches, each chunk is sorted by length and
+    split into batches, and the batches are shuffled.
+    """
+    order = rng.permutation(len(lengths))
+    batches: list[NDArray[np.int64]] = []
+    for start in range(0, len(order), size * group):
+        chunk = order[start : start + size * group]
+        chunk = chunk[np.argsort([lengths[i] for i in chunk], kind="stable")]
+        batches.extend(chunk[i : i + size] for i in range(0, len(chunk), size))
+    return [batches[i] for i in rng.permutation(len(batches))]
+
+
 def tune_body(
     model: SentenceTransformer,
     texts: Sequence[str],
@@ -122,10 +141,11 @@ def tune_body(
     labels = torch.from_numpy(targets).float() if multi_label else torch.from_numpy(targets).long()
     labels = labels.to(device)
     rng = np.random.default_rng(spec.seed)
+    lengths = [len(text) for text in texts]
     model.train()
     step = 0
     while step < steps:
-        for batch in np.array_split(rng.permutation(len(texts)), per_epoch):
+        for batch in length_batches(lengths, spec.batch_size, rng):
             if step >= steps:
                 break
             features = batch_to_device(model.preprocess([texts[i] for i in batch]), device)

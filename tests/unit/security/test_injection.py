@@ -67,8 +67,10 @@ def test_authored_sets_ship_and_do_not_overlap() -> None:
         with authored_data(name).open(encoding="utf-8", newline="") as handle:
             return list(csv.DictReader(handle))
 
-    train, hold = rows("injection_authored.csv"), rows("injection_holdout.csv")
-    assert {r["label"] for r in train} == {"injection", "benign"} == {r["label"] for r in hold}
-    assert not {r["text"] for r in train} & {r["text"] for r in hold}
+    train = rows("injection_authored.csv")
+    for name in ("injection_holdout.csv", "injection_holdout2.csv"):
+        hold = rows(name)
+        assert {r["label"] for r in train} == {"injection", "benign"} == {r["label"] for r in hold}
+        assert not {r["text"] for r in train} & {r["text"] for r in hold}, name
     long_benign = [r for r in train if r["label"] == "benign" and len(r["text"]) > 250]
     assert len(long_benign) >= 20  # length is no shortcut
