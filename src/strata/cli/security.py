@@ -73,14 +73,12 @@ def _splits(jailbreak: Path, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     return pool.iloc[train].reset_index(drop=True), pool.iloc[test].reset_index(drop=True)
 
 
-def _with_templates(pool: pd.DataFrame, seed: int, per_label: int) -> pd.DataFrame:
+def _with_templates(pool: pd.DataFrame, templated: list[tuple[str, str]]) -> pd.DataFrame:
     """The training rows plus templated injections and look-alikes (training only: the test
     split and the hold-outs never hold them)."""
     import pandas as pd
 
-    from strata.security.templates import templated_examples
-
-    extra = pd.DataFrame(templated_examples(seed, per_label), columns=["text", "label"])
+    extra = pd.DataFrame(templated, columns=["text", "label"])
     rows = pd.concat([pool, extra], ignore_index=True)
     return rows.drop_duplicates("text").reset_index(drop=True)
 
@@ -115,13 +113,15 @@ def build_detector(
 ) -> dict[str, Any]:
     """Ingest, tune, calibrate the threshold on validation, and report held-out metrics."""
     from strata.security.injection import THRESHOLD_METRIC, authored_data, pick_threshold
+    from strata.security.templates import templated_examples
     from strata.train.spec import TuneSpec
     from strata.train.split import stratified_split
     from strata.train.tune import tune
 
     seed = int(options["seed"])
     pool, test = _splits(jailbreak, seed)
-    pool = _with_templates(pool, seed, int(options.get("templated", 0)))
+    templated = templated_examples(seed, int(options.get("templated", 0)))
+    pool = _with_templates(pool, templated)
     folder = ws.root.parent / "security"
     _ingest(ws, pool, TRAIN_DATASET, folder)
     _ingest(ws, test, TEST_DATASET, folder)
@@ -140,6 +140,10 @@ def build_detector(
     ref = result.record.ref
     texts, truth = _read(ws, TRAIN_DATASET)
     _, val = stratified_split(["i" if t else "b" for t in truth], spec.val_fraction, seed)
+    # The threshold is calibrated on real prompts only: templated ones are easy to tell apart,
+    # and counting them would let the FPR budget go to the hard benign prompts.
+    made = {text for text, _ in templated}
+    val = [i for i in val if texts[i] not in made]
     val_scores = _scores(ws, ref, [texts[i] for i in val])
     threshold = pick_threshold(val_scores, [truth[i] for i in val], options["max_fpr"])
     report = {

@@ -91,16 +91,25 @@ class InjectionDetector:
         return [chunk for chunk, v in zip(chunks, verdicts, strict=True) if not v.injection]
 
 
-def pick_threshold(scores: Sequence[float], truth: Sequence[bool], max_fpr: float) -> float:
-    """The lowest threshold whose false-positive rate on `truth == False` is at most `max_fpr`."""
+def pick_threshold(
+    scores: Sequence[float], truth: Sequence[bool], max_fpr: float, floor: float = 0.5
+) -> float:
+    """The lowest threshold whose false-positive rate on `truth == False` is at most `max_fpr`,
+    and never below `floor`.
+
+    The floor is the model's own decision boundary: a body-tuned detector scores nearly every
+    validation prompt at 0 or 1, so the FPR budget alone can put the threshold at 1e-8, where
+    any benign prompt unlike the validation ones is flagged. Below 0.5 the calibrated model
+    itself says "more likely benign".
+    """
     negatives = np.sort(np.asarray([s for s, t in zip(scores, truth, strict=True) if not t]))
     if negatives.size == 0:
-        return 0.5
+        return floor
     allowed = int(np.floor(max_fpr * negatives.size))  # negatives that may score above it
     if allowed >= negatives.size:
-        return float(negatives[0])
+        return max(floor, float(negatives[0]))
     cut = float(negatives[negatives.size - allowed - 1])
-    return float(np.nextafter(cut, np.inf))
+    return max(floor, float(np.nextafter(cut, np.inf)))
 
 
 def binary_metrics(

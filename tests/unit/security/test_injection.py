@@ -37,7 +37,14 @@ def test_threshold_respects_the_false_positive_budget() -> None:
     metrics = binary_metrics(scores, truth, threshold)
     assert metrics["fpr"] <= 0.02 and metrics["tpr"] == 0.5  # 0.97 ties a negative
     assert pick_threshold(scores, truth, 0.0) > 0.99
-    assert pick_threshold([0.3, 0.3, 0.3], [False] * 3, 0.0) > 0.3  # ties stay below
+    assert pick_threshold([0.3, 0.3, 0.3], [False] * 3, 0.0, floor=0.0) > 0.3  # ties below
+
+
+def test_threshold_never_goes_below_the_floor() -> None:
+    scores, truth = [1e-12, 2e-12, 1e-9, 0.999, 1.0], [False, False, False, True, True]
+    assert pick_threshold(scores, truth, 0.02) == 0.5
+    assert pick_threshold(scores, truth, 0.02, floor=0.0) == pytest.approx(1e-9)
+    assert pick_threshold([], [], 0.02) == 0.5
 
 
 def test_metrics() -> None:
