@@ -210,9 +210,15 @@ class ModelStore:
             return to_record(row)
 
     def find_job(self, layer: Layer, name: str, job_key: str) -> ModelRecord | None:
-        """The latest version of layer/name when it was made by the same job (same key)."""
+        """The latest version of layer/name when it was made by the same job (same key).
+
+        Exports made by `strata models optimize` count as the version they were made from, so
+        optimising a model does not make its training job run again.
+        """
         with self.catalog.session() as session:
             row = self._latest_row(session, layer, name)
+            while row is not None and (row.details or {}).get("optimized_from"):
+                row = session.get(ModelRow, row.parent_id) if row.parent_id else None
             if row is None or (row.details or {}).get("job_key") != job_key:
                 return None
             return to_record(row, self._aliases(session, row))

@@ -86,3 +86,26 @@ def test_not_found_lists_known_versions(store: ModelStore, tiny_encoder: Path) -
     assert info.value.hint == "Try: strata models ls l1/fin"
     with pytest.raises(ModelNotFound, match="no model named l2/ghost"):
         store.resolve("l2/ghost")
+
+
+def test_an_export_counts_as_the_version_it_was_made_from(store: ModelStore) -> None:
+    from strata.models.store import NewModel
+
+    def version(backend: str, details: dict[str, object], parent: int | None) -> NewModel:
+        return NewModel(
+            layer=Layer.L2_TASK,
+            name="detector",
+            kind=ModelKind.CLASSIFIER,
+            backend=backend,
+            source=Source.TRAINED,
+            uri=f"/models/{backend}",
+            parent_id=parent,
+            details=details,
+        )
+
+    trained, _ = store.add(version("strata-head", {"job_key": "k1"}, None))
+    export, _ = store.add(version("onnx", {"optimized_from": trained.ref}, trained.id))
+    assert export.version == 2
+    found = store.find_job(Layer.L2_TASK, "detector", "k1")
+    assert found is not None and found.ref == trained.ref
+    assert store.find_job(Layer.L2_TASK, "detector", "k2") is None
