@@ -149,11 +149,11 @@ def build_detector(
     result = tune(ws, spec, progress)
     ref = result.record.ref
     texts, truth = _read(ws, TRAIN_DATASET)
-    _, val = stratified_split(["i" if t else "b" for t in truth], spec.val_fraction, seed)
+    _, held = stratified_split(["i" if t else "b" for t in truth], spec.val_fraction, seed)
     # The threshold is calibrated on real prompts only: templated ones are easy to tell apart,
     # and counting them would let the FPR budget go to the hard benign prompts.
     made = {text for text, _ in templated}
-    val = [i for i in val if texts[i] not in made]
+    val = [int(i) for i in held if texts[i] not in made]
     val_scores = _scores(ws, ref, [texts[i] for i in val])
     threshold = pick_threshold(val_scores, [truth[i] for i in val], options["max_fpr"])
     report = {
