@@ -92,21 +92,12 @@ def _ingest(ws: Workspace, frame: pd.DataFrame, dataset: str, folder: Path) -> N
 
 
 def _scores(ws: Workspace, ref: str, texts: list[str]) -> list[float]:
-    """Each text's score as the gateway's `injection` filter computes it: the highest score of
-    its windows, so the threshold is calibrated on what will be served."""
+    """Each text's score as the gateway's `injection` filter computes it (over its windows), so
+    the threshold is calibrated on what will be served."""
     from strata.security.injection import InjectionDetector
-    from strata.serve.guards import windows
 
     _, classifier = ws.runtime.classifier(ref)
-    detector = InjectionDetector(classifier, 0.5)
-    slices = [windows(text) for text in texts]
-    flat = [piece for pieces in slices for piece in pieces]
-    scored = [s for i in range(0, len(flat), 64) for s in detector.scores(flat[i : i + 64])]
-    out, at = [], 0
-    for pieces in slices:
-        out.append(max(scored[at : at + len(pieces)]))
-        at += len(pieces)
-    return out
+    return InjectionDetector(classifier, 0.5).prompt_scores(texts)
 
 
 def _read(ws: Workspace, dataset: str) -> tuple[list[str], list[bool]]:

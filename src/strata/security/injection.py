@@ -21,6 +21,8 @@ POSITIVE = "injection"
 NEGATIVE = "benign"
 DEFAULT_MODEL = "l2/injection-detector"
 THRESHOLD_METRIC = "injection_threshold"
+WINDOW_CHARS = 1000  # about the 256 tokens the detector reads
+MAX_WINDOWS = 8
 
 
 class TextClassifier(Protocol):
@@ -67,6 +69,18 @@ class InjectionDetector:
             return []
         ranked = self.classifier.classify(list(texts))
         return [next((s for label, s in row if label == self.positive), 0.0) for row in ranked]
+
+    def prompt_scores(self, texts: Sequence[str], batch: int = 64) -> list[float]:
+        """Each text's score over its windows (the highest), so a long prompt cannot hide a
+        payload past what the model reads; all windows go through the model in batches."""
+        slices = [windows(text) for text in texts]
+        flat = [piece for pieces in slices for piece in pieces]
+        scored = [s for i in range(0, len(flat), batch) for s in self.scores(flat[i : i + batch])]
+        out, at = [], 0
+        for pieces in slices:
+            out.append(max(scored[at : at + len(pieces)]))
+            at += len(pieces)
+        return out
 
     def is_injection(self, text: str) -> tuple[bool, float]:
         """Whether one text crosses the threshold, and its score."""
@@ -133,3 +147,15 @@ def binary_metrics(
         "positives": tp + fn,
         "negatives": fp + tn,
     }
+
+
+def windows(text: str, size: int = WINDOW_CHARS, limit: int = MAX_WINDOWS) -> list[str]:
+    """Overlapping slices of a long text (first, last and evenly between), at most `limit`."""
+    if len(text) <= size:
+        return [text]
+    step = size * 3 // 4
+    starts = [*range(0, len(text) - size + 1, step), len(text) - size]
+    if len(starts) > limit:
+        picked = [starts[round(i * (len(starts) - 1) / (limit - 1))] for i in range(limit)]
+        starts = picked
+    return [text[s : s + size] for s in sorted(set(starts))]

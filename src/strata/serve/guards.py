@@ -31,8 +31,6 @@ from strata.security.pii import (
 
 log = logging.getLogger(__name__)
 PSEUDONYMS_KEY = "pii.pseudonyms"
-WINDOW_CHARS = 1000
-MAX_WINDOWS = 8
 
 
 def _fail_safe(name: str, fail: str, check: Callable[[], Verdict]) -> Verdict:
@@ -136,23 +134,11 @@ class InjectionFilter:
 
     def _check(self, text: str) -> Verdict:
         detector = self.detector()
-        score = max(detector.scores(windows(text)), default=0.0)
+        score = detector.prompt_scores([text])[0]
         if score >= detector.threshold:
             reason = f"prompt injection suspected (score {score:.3f} >= {detector.threshold:.3f})"
             return Verdict(self.name, False, reason, score=score)
         return Verdict(self.name, True, "below threshold", score=score)
-
-
-def windows(text: str, size: int = WINDOW_CHARS, limit: int = MAX_WINDOWS) -> list[str]:
-    """Overlapping slices of a long text (first, last and evenly between), at most `limit`."""
-    if len(text) <= size:
-        return [text]
-    step = size * 3 // 4
-    starts = [*range(0, len(text) - size + 1, step), len(text) - size]
-    if len(starts) > limit:
-        picked = [starts[round(i * (len(starts) - 1) / (limit - 1))] for i in range(limit)]
-        starts = picked
-    return [text[s : s + size] for s in sorted(set(starts))]
 
 
 class DenyListFilter:
