@@ -7,11 +7,12 @@ order alternating), so load from other work falls on both alike. The added laten
 is guarded minus plain; requests the filters block are counted apart (they skip the upstream).
 Prints one JSON line with the added p50/p95 in milliseconds. Usage:
 
-    .venv/bin/python bench/filters_latency.py [--requests 2000] [--model REF] [--torch]
+    .venv/bin/python bench/filters_latency.py [--requests 2000] [--model REF] [--torch] [--int8]
 
 The injection model must exist in STRATA_HOME (`strata security train-injection`). Unless
-`--torch` is given, the bench first exports it with `strata models optimize` (once; the export
-becomes the model's newest version, which the filter serves).
+`--torch` is given, the bench first exports it with `strata models optimize --fp32` (`--int8`:
+int8 where its check passes), once: the export becomes the model's newest version, which the
+filter serves.
 """
 
 from __future__ import annotations
@@ -61,15 +62,16 @@ def _requests(count: int, seed: int = 0) -> list[str]:
     return [rng.choice(PROMPTS).format(**{k: f() for k, f in fill.items()}) for _ in range(count)]
 
 
-def _model(runtime: ModelRuntime, ref: str, use_torch: bool, root: Path) -> ModelRecord:
-    """The injection model the filter will serve (exported to ONNX first unless `use_torch`)."""
+def _model(runtime: ModelRuntime, ref: str, use_torch: bool, root: Path, int8: bool) -> ModelRecord:
+    """The injection model the filter will serve (exported to ONNX first unless `use_torch`;
+    fp32 unless `int8`, which may move the detector's decisions: docs/security.md)."""
     record = runtime.store.resolve(ref)
     if use_torch and record.backend == "onnx":
         return runtime.store.resolve(record.details["optimized_from"])
     if use_torch or record.backend == "onnx":
         return record
     print(f"exporting {record.ref} to ONNX (strata models optimize) ...", flush=True)
-    return optimize(runtime, OptimizeSpec(record.ref), root)
+    return optimize(runtime, OptimizeSpec(record.ref, allow_int8=int8), root)
 
 
 def _keys(catalog: Catalog) -> dict[str, tuple[str, str]]:
@@ -117,11 +119,14 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--model", default="l2/injection-detector")
     parser.add_argument("--torch", action="store_true", help="serve the torch model, not ONNX")
+    parser.add_argument(
+        "--int8", action="store_true", help="export int8 where its check passes (default fp32)"
+    )
     args = parser.parse_args()
     settings = load_settings()
     catalog = Catalog(settings.catalog_url)
     runtime = ModelRuntime(open_store(catalog), settings.models)
-    record = _model(runtime, args.model, args.torch, settings.home / "models")
+    record = _model(runtime, args.model, args.torch, settings.home / "models", args.int8)
     keys = _keys(catalog)
     mock, upstream = start_mock()
     filters = {"pii": {"mode": "pseudonym"}, "injection": {"model": record.ref}}
