@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from strata.cli.files import read_csv_columns
 from strata.cli.output import print_json
 from strata.cli.state import state
 from strata.core.errors import InvalidInput
@@ -14,23 +15,14 @@ from strata.core.errors import InvalidInput
 
 def read_texts(path: Path, text_col: str) -> tuple[str, ...]:
     """Texts for the agreement check: a CSV's `text_col`, or one text per line of any other file."""
-    if not path.is_file():
-        raise InvalidInput(
-            f"Texts file {path} does not exist.",
-            hint="Pass --texts with a CSV (and --text-col) or a file of one text per line.",
-        )
+    what = "a CSV or a file of one text per line"
     if path.suffix.lower() == ".csv":
-        import pandas as pd
-
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-        if text_col not in frame.columns:
-            raise InvalidInput(
-                f"{path} has no column {text_col!r}; it has {list(frame.columns)}.",
-                hint="Name the column of texts with --text-col.",
-            )
+        frame = read_csv_columns(path, (text_col,), "--texts", what)
         texts = [t for t in frame[text_col] if t.strip()]
-    else:
+    elif path.is_file():
         texts = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    else:
+        raise InvalidInput(f"{path} does not exist.", hint=f"Pass --texts with {what}.")
     if not texts:
         raise InvalidInput(
             f"{path} holds no text.", hint="Give at least one text for the agreement check."

@@ -15,7 +15,6 @@ import typer
 from strata.cli.output import console, print_json, print_table
 from strata.cli.progress import progress_bar
 from strata.cli.state import state
-from strata.core.errors import InvalidInput
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -36,20 +35,12 @@ def _labelled(path: Path, text_col: str, label_col: str, positive: str) -> pd.Da
     """A CSV as `text,label` with labels `injection`/`benign`."""
     import pandas as pd
 
+    from strata.cli.files import read_csv_columns
     from strata.security.injection import NEGATIVE, POSITIVE
 
-    if not path.is_file():
-        raise InvalidInput(
-            f"Data file {path} does not exist.",
-            hint="Pass --data with the path of a CSV (for example the jailbreak set).",
-        )
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    missing = [c for c in (text_col, label_col) if c not in frame.columns]
-    if missing:
-        raise InvalidInput(
-            f"{path} has no column {', '.join(map(repr, missing))}; it has {list(frame.columns)}.",
-            hint="Name existing columns with --text-col and --label-col.",
-        )
+    frame = read_csv_columns(
+        path, (text_col, label_col), "--data", "a CSV of labelled prompts (e.g. the jailbreak set)"
+    )
     labels = [POSITIVE if v == positive else NEGATIVE for v in frame[label_col]]
     return pd.DataFrame({"text": frame[text_col].astype(str), "label": labels})
 
