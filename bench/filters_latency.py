@@ -7,12 +7,13 @@ order alternating), so load from other work falls on both alike. The added laten
 is guarded minus plain; requests the filters block are counted apart (they skip the upstream).
 Prints one JSON line with the added p50/p95 in milliseconds. Usage:
 
-    .venv/bin/python bench/filters_latency.py [--requests 2000] [--model REF] [--torch] [--int8]
+    .venv/bin/python bench/filters_latency.py [--requests 2000] [--model REF] [--torch]
+        [--precision fp32|bf16|int8|auto]
 
 The injection model must exist in STRATA_HOME (`strata security train-injection`). Unless
-`--torch` is given, the bench first exports it with `strata models optimize --fp32` (`--int8`:
-int8 where its check passes), once: the export becomes the model's newest version, which the
-filter serves.
+`--torch` is given, the bench first exports it with `strata models optimize --precision fp32`
+(or the `--precision` given, which falls back to fp32 where its check fails), once: the export
+becomes the model's newest version, which the filter serves.
 """
 
 from __future__ import annotations
@@ -62,16 +63,18 @@ def _requests(count: int, seed: int = 0) -> list[str]:
     return [rng.choice(PROMPTS).format(**{k: f() for k, f in fill.items()}) for _ in range(count)]
 
 
-def _model(runtime: ModelRuntime, ref: str, use_torch: bool, root: Path, int8: bool) -> ModelRecord:
+def _model(
+    runtime: ModelRuntime, ref: str, use_torch: bool, root: Path, precision: str
+) -> ModelRecord:
     """The injection model the filter will serve (exported to ONNX first unless `use_torch`;
-    fp32 unless `int8`, which may move the detector's decisions: docs/security.md)."""
+    fp32 by default: int8 may move the detector's decisions, docs/security.md)."""
     record = runtime.store.resolve(ref)
     if use_torch and record.backend == "onnx":
         return runtime.store.resolve(record.details["optimized_from"])
     if use_torch or record.backend == "onnx":
         return record
     print(f"exporting {record.ref} to ONNX (strata models optimize) ...", flush=True)
-    return optimize(runtime, OptimizeSpec(record.ref, allow_int8=int8), root)
+    return optimize(runtime, OptimizeSpec(record.ref, precision=precision), root)
 
 
 def _keys(catalog: Catalog) -> dict[str, tuple[str, str]]:
@@ -120,13 +123,13 @@ def main() -> None:
     parser.add_argument("--model", default="l2/injection-detector")
     parser.add_argument("--torch", action="store_true", help="serve the torch model, not ONNX")
     parser.add_argument(
-        "--int8", action="store_true", help="export int8 where its check passes (default fp32)"
+        "--precision", default="fp32", choices=["fp32", "bf16", "int8", "auto"], help="the export's"
     )
     args = parser.parse_args()
     settings = load_settings()
     catalog = Catalog(settings.catalog_url)
     runtime = ModelRuntime(open_store(catalog), settings.models)
-    record = _model(runtime, args.model, args.torch, settings.home / "models", args.int8)
+    record = _model(runtime, args.model, args.torch, settings.home / "models", args.precision)
     keys = _keys(catalog)
     mock, upstream = start_mock()
     filters = {"pii": {"mode": "pseudonym"}, "injection": {"model": record.ref}}

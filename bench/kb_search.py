@@ -204,7 +204,7 @@ def torch_encoder(runtime: Any, home: Path, optimise: bool, fp32: bool = False) 
         record = store.get(record.parent_id)
     if optimise and store.optimized(record) is None:
         started = time.perf_counter()
-        spec = OptimizeSpec(record.ref, allow_int8=not fp32)
+        spec = OptimizeSpec(record.ref, precision="fp32" if fp32 else "auto")
         export = optimize(runtime, spec, home / "models")
         print(
             f"optimize: {record.ref} -> {export.ref} ({export.details['precision']}, agreement "

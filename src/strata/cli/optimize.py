@@ -1,4 +1,4 @@
-"""`strata models optimize REF`: an ONNX Runtime version of an encoder or classifier."""
+"""`strata models optimize REF`: an exported (ONNX) version of an encoder or classifier."""
 
 from __future__ import annotations
 
@@ -34,21 +34,26 @@ def optimize(
     ctx: typer.Context,
     ref: Annotated[str, typer.Argument(help="An encoder or classifier, e.g. l0/minilm-l6.")],
     min_cosine: Annotated[
-        float, typer.Option(min=0, max=1, help="Encoders: least cosine of any text for int8.")
+        float, typer.Option(min=0, max=1, help="Encoders: least cosine of any text below fp32.")
     ] = 0.97,
     min_mean_cosine: Annotated[
-        float, typer.Option(min=0, max=1, help="Encoders: least mean cosine for int8.")
+        float, typer.Option(min=0, max=1, help="Encoders: least mean cosine below fp32.")
     ] = 0.99,
     min_agreement: Annotated[
-        float, typer.Option(min=0, max=1, help="Classifiers: least top-1 agreement for int8.")
+        float, typer.Option(min=0, max=1, help="Classifiers: least top-1 agreement below fp32.")
     ] = 0.99,
     max_score_diff: Annotated[
         float,
-        typer.Option(min=0, max=1, help="Classifiers: most any probability may move for int8."),
+        typer.Option(min=0, max=1, help="Classifiers: most any probability may move below fp32."),
     ] = 0.05,
-    fp32: Annotated[
-        bool, typer.Option("--fp32", help="Keep full precision (skip int8) whatever it agrees.")
-    ] = False,
+    precision: Annotated[
+        str,
+        typer.Option(
+            help="auto: the fastest of bf16 (CPUs with native bf16), int8 and fp32 that agrees "
+            "with torch; bf16 or int8: that one, else fp32; fp32: full precision."
+        ),
+    ] = "auto",
+    fp32: Annotated[bool, typer.Option("--fp32", help="Same as --precision fp32.")] = False,
     texts: Annotated[
         Path | None,
         typer.Option(
@@ -59,7 +64,7 @@ def optimize(
     text_col: Annotated[str, typer.Option(help="The CSV column holding the texts.")] = "text",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Export to ONNX (int8 where it agrees with torch) and register it as the next version."""
+    """Export to ONNX (bf16 or int8 where it agrees with torch) as the next version."""
     from strata.models.optimize import SAMPLE_TEXTS, OptimizeSpec
     from strata.models.optimize import optimize as run
 
@@ -71,7 +76,7 @@ def optimize(
         min_mean_cosine=min_mean_cosine,
         min_agreement=min_agreement,
         max_score_diff=max_score_diff,
-        allow_int8=not fp32,
+        precision="fp32" if fp32 else precision,
     )
     record = run(app_state.runtime, spec, app_state.settings.home / "models")
     if as_json:

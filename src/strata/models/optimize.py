@@ -1,12 +1,15 @@
-"""`strata models optimize`: export an encoder or classifier to ONNX Runtime, int8 where it agrees.
+"""`strata models optimize`: export an encoder or classifier to ONNX, at the fastest precision
+that agrees with torch.
 
-The torch model and the exported one run on the same sample texts; int8 (dynamic quantisation)
-is kept only when it agrees with torch, else fp32. Embeddings need a mean cosine of at least
-`min_mean_cosine` and no text under `min_cosine`; classifiers a top-1 agreement of at least
-`min_agreement` and no probability further than `max_score_diff` from torch's (thresholds such as
-the injection detector's are calibrated on torch's scores). Transformers sequence classifiers and
-strata-head L2 classifiers (encoder body + linear head, exported as one graph) are both
-supported. The agreement is recorded on the new version.
+The candidates, fastest first: bf16 (run by OpenVINO, only on CPUs with native bf16), int8
+(dynamic quantisation, run by ONNX Runtime), then fp32, which is kept when nothing else agrees.
+The torch model and each candidate run on the same sample texts; the first that agrees is
+kept. Embeddings need a mean cosine of at least `min_mean_cosine` and no text under
+`min_cosine`; classifiers a top-1 agreement of at least `min_agreement` and no probability
+further than `max_score_diff` from torch's (thresholds such as the injection detector's are
+calibrated on torch's scores). Transformers sequence classifiers and strata-head L2 classifiers
+(encoder body + linear head, exported as one graph) are both supported. What each candidate
+scored is recorded on the new version (`tried`).
 """
 
 from __future__ import annotations
@@ -31,11 +34,13 @@ from strata.models.backends.onnx import (
     OnnxClassifier,
     OnnxEncoder,
 )
+from strata.models.backends.runners import native_bf16
 from strata.models.layers import ModelKind, Source
 from strata.models.records import ModelRecord
 from strata.models.runtime import ModelRuntime
 from strata.models.store import NewModel
 
+PRECISIONS = ("auto", "bf16", "int8", "fp32")
 SAMPLE_TEXTS = (
     "My card has not arrived yet.",
     "I was charged twice for the same coffee.",
@@ -64,7 +69,7 @@ class OptimizeSpec:
     min_mean_cosine: float = 0.99
     min_agreement: float = 0.99
     max_score_diff: float = 0.05
-    allow_int8: bool = True  # False: keep fp32 even where int8 would agree (`--fp32`)
+    precision: str = "auto"  # auto, bf16, int8 or fp32: the candidate to try first
     opset: int = 17
 
 
@@ -231,20 +236,44 @@ def _passes(report: dict[str, Any], spec: OptimizeSpec) -> bool:
     )
 
 
+def candidates(precision: str) -> list[str]:
+    """The precisions to try in order; fp32, which always agrees, closes every list."""
+    if precision not in PRECISIONS:
+        raise InvalidInput(
+            f"Unknown precision {precision!r}.", hint=f"Pick one of {', '.join(PRECISIONS)}."
+        )
+    if precision == "bf16" and not native_bf16():
+        raise InvalidInput(
+            "This CPU has no native bf16 (AVX-512 BF16 or AMX), so bf16 would be slower than fp32.",
+            hint="Use --precision auto, int8 or fp32.",
+        )
+    if precision == "auto":
+        return (["bf16"] if native_bf16() else []) + ["int8", "fp32"]
+    return [precision] if precision == "fp32" else [precision, "fp32"]
+
+
+def _stage(folder: Path, precision: str) -> None:
+    """Put the graph for `precision` at `model.onnx` and record the precision in the manifest."""
+    if precision == "int8":
+        _quantize(folder / "fp32.onnx", folder / MODEL_FILE)
+    else:  # bf16 is applied by OpenVINO when it compiles the fp32 graph
+        shutil.copyfile(folder / "fp32.onnx", folder / MODEL_FILE)
+    manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    manifest["precision"] = precision
+    (folder / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+
+
 def _choose(kind: ModelKind, model: Any, folder: Path, spec: OptimizeSpec) -> dict[str, Any]:
-    """Keep int8 when allowed and it agrees with torch, else fp32; returns the agreement."""
+    """Keep the first candidate precision that agrees with torch; returns its agreement."""
     texts = list(spec.texts)
-    int8 = None
-    if spec.allow_int8:
-        _quantize(folder / "fp32.onnx", folder / "int8.onnx")
-        (folder / "int8.onnx").rename(folder / MODEL_FILE)
-        int8 = agreement(kind, model, folder, texts)
-        if _passes(int8, spec):
-            (folder / "fp32.onnx").unlink()
-            return {"precision": "int8", "agreement": int8, "int8_agreement": int8}
-    (folder / "fp32.onnx").replace(folder / MODEL_FILE)
-    fp32 = agreement(kind, model, folder, texts)
-    return {"precision": "fp32", "agreement": fp32, "int8_agreement": int8}
+    tried: dict[str, dict[str, Any]] = {}
+    for precision in candidates(spec.precision):
+        _stage(folder, precision)
+        tried[precision] = agreement(kind, model, folder, texts)
+        if precision == "fp32" or _passes(tried[precision], spec):
+            break
+    (folder / "fp32.onnx").unlink()
+    return {"precision": precision, "agreement": tried[precision], "tried": tried}
 
 
 def optimize(runtime: ModelRuntime, spec: OptimizeSpec, root: Path) -> ModelRecord:

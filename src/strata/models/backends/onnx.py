@@ -1,7 +1,8 @@
-"""ONNX Runtime backend: encoders and classifiers exported by `strata models optimize`.
+"""The backend of encoders and classifiers exported by `strata models optimize`.
 
-A folder holds `model.onnx` (fp32 or int8), the tokenizer files and `onnx.json` (task, labels,
-max length). Texts are sorted by length before batching, so padding stays small. A classifier
+A folder holds `model.onnx` (fp32 or int8 weights), the tokenizer files and `onnx.json` (task,
+labels, max length, precision). ONNX Runtime runs fp32 and int8 exports; OpenVINO runs bf16 ones
+(`runners.py`). Texts are sorted by length before batching, so padding stays small. A classifier
 exported from a strata-head with lexical features also holds `lexical.json` and
 `lexical.safetensors`: TF-IDF logits computed beside the graph and added to its output.
 """
@@ -14,13 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import onnxruntime as ort
 from numpy.typing import NDArray
 from safetensors.numpy import load_file
 from transformers import AutoTokenizer
 
 from strata.core.settings import ModelSettings
 from strata.models.backends.quiet import quiet_transformers
+from strata.models.backends.runners import open_runner
 from strata.models.errors import InvalidModelFolder
 from strata.models.lexical import LexicalFeatures, lexical_logits
 from strata.models.records import ModelRecord
@@ -31,7 +32,7 @@ LEXICAL_WEIGHTS = "lexical.safetensors"
 
 
 class OnnxModel:
-    """A session and its tokenizer; runs texts in length-sorted batches."""
+    """A runner and its tokenizer; runs texts in length-sorted batches."""
 
     def __init__(self, folder: Path, threads: int = 0) -> None:
         quiet_transformers()
@@ -44,15 +45,8 @@ class OnnxModel:
         self.manifest: dict[str, Any] = json.loads(manifest.read_text(encoding="utf-8"))
         self.max_length = int(self.manifest.get("max_length", 256))
         self.tokenizer: Any = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
-        options = ort.SessionOptions()
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        if threads:
-            options.intra_op_num_threads = threads
-            options.inter_op_num_threads = 1
-        self.session = ort.InferenceSession(
-            str(folder / MODEL_FILE), options, providers=["CPUExecutionProvider"]
-        )
-        self._inputs = {i.name for i in self.session.get_inputs()}
+        self.precision = str(self.manifest.get("precision", "fp32"))
+        self.runner = open_runner(folder / MODEL_FILE, self.precision, threads)
 
     def run(self, texts: Sequence[str], batch_size: int) -> NDArray[np.float32]:
         """One output row per text, in the order given."""
@@ -67,8 +61,8 @@ class OnnxModel:
                 max_length=self.max_length,
                 return_tensors="np",
             )
-            feed = {k: v.astype(np.int64) for k, v in batch.items() if k in self._inputs}
-            output = self.session.run(None, feed)[0]
+            feed = {k: v.astype(np.int64) for k, v in batch.items() if k in self.runner.inputs}
+            output = self.runner.run(feed)
             for row, i in zip(output, index, strict=True):
                 rows[i] = np.asarray(row, dtype=np.float32)
         return np.stack(rows) if rows else np.zeros((0, 0), np.float32)
