@@ -58,6 +58,15 @@ TRANSPORT_ERRORS = (
 )
 
 
+# What a pooled keep-alive connection fails with when the server closed it just as it was reused
+# (the server's idle timeout and the client's expiry race): before any reply, so sent once more.
+STALE_ERRORS = (httpcore2.ReadError, httpcore2.WriteError, httpcore2.RemoteProtocolError)
+
+# Idle connections are dropped before the keep-alive timeout of common servers (uvicorn and
+# Node.js close after 5 s), so the pool rarely hands out one the server is closing.
+KEEPALIVE_EXPIRY_S = 4.0
+
+
 class UpstreamClient:
     """The HTTP/1.1 connection pool every upstream backend of one gateway shares.
 
@@ -102,7 +111,7 @@ class UpstreamClient:
             proxy=httpcore2.Proxy(proxy) if proxy else None,
             max_connections=size,
             max_keepalive_connections=max(1, size // 4),
-            keepalive_expiry=5.0,
+            keepalive_expiry=KEEPALIVE_EXPIRY_S,
         )
 
     async def aclose(self) -> None:
@@ -184,9 +193,16 @@ class UpstreamBackend:
         )
 
     async def _send(self, body: dict[str, Any]) -> httpcore2.Response:
-        request = self._request(body)
+        """The upstream's response (status and headers read); every failure is BackendDown.
+
+        A connection that breaks before any reply is most likely a keep-alive connection the
+        server closed as it was reused, so the request is sent once more on another."""
+        pool = self.client.pool(self.url)
         try:
-            return await self.client.pool(self.url).handle_async_request(request)
+            try:
+                return await pool.handle_async_request(self._request(body))
+            except STALE_ERRORS:
+                return await pool.handle_async_request(self._request(body))
         except TRANSPORT_ERRORS as exc:
             raise self._down(f"could not be reached: {exc!r}") from exc
 
