@@ -1,6 +1,7 @@
 """Encode throughput: l0/minilm-l6 over 5,000 banking77 sentences.
 
-Runs sentence-transformers `encode` in process, Strata's optimised (ONNX Runtime) model in process,
+Runs sentence-transformers `encode` in process, Strata's optimised model in process (`strata models
+optimize`: OpenVINO bf16 on CPUs with native bf16, else ONNX Runtime int8 or fp32),
 and Strata through the gateway with 32 concurrent clients (one sentence per request, micro-batched);
 prints sentences/s and p50/p99 latency for each, the top-1 agreement of a banking-intent classifier
 (a logistic-regression head on the torch embeddings) between torch and optimised embeddings, and

@@ -56,8 +56,12 @@ def test_kill_9_between_write_and_commit_then_rerun(tmp_path: Path) -> None:
     proc = _strata(home, *args, pause=120)
     _wait_for(home, "staged", proc)
     table = home / "lake" / "banking-requests"
-    staged = list(table.glob("_staging-*/*.parquet"))
-    assert staged, "the data files should be written before the commit"
+    # "staged" is marked just before the data files are written: wait for them (the commit
+    # itself waits 120 s after writing, so the kill lands between the write and the commit).
+    deadline = time.monotonic() + 60
+    while not list(table.glob("_staging-*/*.parquet")):
+        assert proc.poll() is None and time.monotonic() < deadline, "no data files were staged"
+        time.sleep(0.1)
     os.kill(proc.pid, signal.SIGKILL)
     proc.communicate(timeout=30)
     assert proc.returncode == -signal.SIGKILL
