@@ -17,7 +17,9 @@ from strata.models.optimize import OptimizeSpec, candidates, optimize
 from strata.models.runtime import ModelRuntime
 from strata.models.store import ModelStore
 
-TEXTS = tuple(f"request number {i} about card {i % 7} and a transfer" * (1 + i % 3) for i in range(40))
+TEXTS = tuple(
+    f"request number {i} about card {i % 7} and a transfer" * (1 + i % 3) for i in range(40)
+)
 
 
 @pytest.mark.parametrize("bf16", [True, False])
