@@ -26,9 +26,10 @@ DEFAULT_JAILBREAK = Path("../shared/data/jailbreak/train.csv")
 TRAIN_DATASET = "injection-train"
 TEST_DATASET = "injection-test"
 BASE = "l0/minilm-l6"
-# Authored prompts never trained on: `injection_holdout.csv` (2026-11-28) and
-# `injection_holdout2.csv` (2026-11-29, written before that day's training additions).
-HOLDOUTS = ("holdout", "holdout2")
+# Authored prompts never trained on: `injection_holdout.csv` (2026-11-28),
+# `injection_holdout2.csv` and `injection_holdout3.csv` (2026-11-29, each written before the
+# training additions that followed it).
+HOLDOUTS = ("holdout", "holdout2", "holdout3")
 
 
 def _labelled(path: Path, text_col: str, label_col: str, positive: str) -> pd.DataFrame:

@@ -76,7 +76,7 @@ def test_authored_sets_ship_and_do_not_overlap() -> None:
             return list(csv.DictReader(handle))
 
     train = rows("injection_authored.csv")
-    for name in ("injection_holdout.csv", "injection_holdout2.csv"):
+    for name in ("injection_holdout.csv", "injection_holdout2.csv", "injection_holdout3.csv"):
         hold = rows(name)
         assert {r["label"] for r in train} == {"injection", "benign"} == {r["label"] for r in hold}
         assert not {r["text"] for r in train} & {r["text"] for r in hold}, name
