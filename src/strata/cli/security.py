@@ -139,12 +139,14 @@ def build_detector(
     val = [int(i) for i in held if texts[i] not in made]
     val_scores = _scores(ws, ref, [texts[i] for i in val])
     threshold = pick_threshold(val_scores, [truth[i] for i in val], options["max_fpr"])
+    validation = _metrics(val_scores, [truth[i] for i in val], threshold)
     report = {
         "model": ref,
         "created": result.created,
         "threshold": threshold,
         "max_fpr": options["max_fpr"],
-        "validation": _metrics(val_scores, [truth[i] for i in val], threshold),
+        "validation": validation,
+        "fpr_budget_met": validation["fpr"] <= options["max_fpr"],
         "test": _metrics(
             _scores(ws, ref, _read(ws, TEST_DATASET)[0]), _read(ws, TEST_DATASET)[1], threshold
         ),
@@ -212,6 +214,11 @@ def train_injection(
     out = console()
     out.print(f"{'Trained' if report['created'] else 'Unchanged:'} {report['model']}")
     out.print(f"  threshold {report['threshold']:.4f} (FPR <= {max_fpr:.0%} on validation)")
+    if not report["fpr_budget_met"]:
+        out.print(
+            f"  [yellow]No threshold keeps validation FPR within {max_fpr:.0%}: too many benign "
+            "prompts score 1.0. Add benign look-alikes to the training data and rebuild.[/]"
+        )
     for part in ("validation", "test", *HOLDOUTS):
         m = report[part]
         out.print(f"  {part:<10} TPR {m['tpr']:.3f}  FPR {m['fpr']:.3f}  F1 {m['f1']:.3f}")

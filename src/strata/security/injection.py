@@ -116,6 +116,10 @@ def pick_threshold(
     validation prompt at 0 or 1, so the FPR budget alone can put the threshold at 1e-8, where
     any benign prompt unlike the validation ones is flagged. Below 0.5 the calibrated model
     itself says "more likely benign".
+
+    It never goes above 1 either: when too many benign prompts score 1.0, no threshold meets the
+    budget, and one above every possible score would silently let every prompt through. The
+    threshold is then 1.0 and the caller reports the budget as missed.
     """
     negatives = np.sort(np.asarray([s for s, t in zip(scores, truth, strict=True) if not t]))
     if negatives.size == 0:
@@ -124,7 +128,7 @@ def pick_threshold(
     if allowed >= negatives.size:
         return max(floor, float(negatives[0]))
     cut = float(negatives[negatives.size - allowed - 1])
-    return max(floor, float(np.nextafter(cut, np.inf)))
+    return min(1.0, max(floor, float(np.nextafter(cut, np.inf))))
 
 
 def binary_metrics(

@@ -98,3 +98,13 @@ def test_windows_cover_the_text_within_the_limit() -> None:
     pieces = windows(text, size=1000, limit=8)
     assert len(pieces) == 8 and pieces[0] == text[:1000] and pieces[-1] == text[-1000:]
     assert windows("short") == ["short"]
+
+
+def test_threshold_never_goes_above_one() -> None:
+    # Saturated scores: more benign prompts at 1.0 than the budget allows. A threshold above 1
+    # would let every prompt through; 1.0 still flags the surest ones.
+    scores = [1.0] * 5 + [0.0] * 95 + [1.0] * 10
+    truth = [False] * 100 + [True] * 10
+    threshold = pick_threshold(scores, truth, 0.02)
+    assert threshold == 1.0
+    assert binary_metrics(scores, truth, threshold)["tpr"] == 1.0
