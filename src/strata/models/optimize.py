@@ -263,11 +263,13 @@ def _stage(folder: Path, precision: str) -> None:
     (folder / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
 
 
-def _choose(kind: ModelKind, model: Any, folder: Path, spec: OptimizeSpec) -> dict[str, Any]:
-    """Keep the first candidate precision that agrees with torch; returns its agreement."""
+def _choose(
+    kind: ModelKind, model: Any, folder: Path, spec: OptimizeSpec, order: list[str]
+) -> dict[str, Any]:
+    """Keep the first precision of `order` that agrees with torch; returns its agreement."""
     texts = list(spec.texts)
     tried: dict[str, dict[str, Any]] = {}
-    for precision in candidates(spec.precision):
+    for precision in order:
         _stage(folder, precision)
         tried[precision] = agreement(kind, model, folder, texts)
         if precision == "fp32" or _passes(tried[precision], spec):
@@ -285,11 +287,12 @@ def optimize(runtime: ModelRuntime, spec: OptimizeSpec, root: Path) -> ModelReco
             "optimised; only torch encoders and classifiers can.",
             hint="Pick an encoder or classifier: strata models ls",
         )
+    order = candidates(spec.precision)  # a bad precision fails before the export
     root.mkdir(parents=True, exist_ok=True)
     folder = Path(tempfile.mkdtemp(prefix=".optimize-", dir=root))
     try:
         model = _prepare(runtime, record, folder, spec)
-        report = _choose(record.kind, model, folder, spec)
+        report = _choose(record.kind, model, folder, spec, order)
         details = {"optimized_from": record.ref, **report, "gates": record.details.get("gates", [])}
         new = NewModel(
             layer=record.layer,
