@@ -8,6 +8,7 @@ prints sentences/s and p50/p99 latency for each, the top-1 agreement of a bankin
 last a JSON line with the ratios.
 
     .venv/bin/python bench/encode_throughput.py [--n 5000] [--data PATH]
+                                                [--precision auto|bf16|int8|fp32]
 """
 
 from __future__ import annotations
@@ -88,6 +89,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=5000)
     parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument(
+        "--precision", default="auto", choices=["auto", "bf16", "int8", "fp32"], help="the export's"
+    )
     args = parser.parse_args()
     rows = _rows(args.data)
     texts = [t for t, _ in rows[: args.n]]
@@ -106,7 +110,9 @@ def main() -> None:
     settings = load_settings(home=home)
     catalog = Catalog(settings.catalog_url)
     runtime = ModelRuntime(open_store(catalog), settings.models)
-    record = optimize(runtime, OptimizeSpec("l0/minilm-l6"), home / "models")
+    record = optimize(
+        runtime, OptimizeSpec("l0/minilm-l6", precision=args.precision), home / "models"
+    )
     print(f"optimised: {record.ref} {record.details['precision']} {record.details['agreement']}")
 
     st = SentenceTransformer(str(builtin_encoder_folder()), device="cpu")
