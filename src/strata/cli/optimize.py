@@ -58,7 +58,7 @@ def optimize(
         Path | None,
         typer.Option(
             help="Texts for the agreement check (a CSV, or one per line); default: 14 samples. "
-            "Real inputs of the model make the int8 check meaningful."
+            "Real inputs of the model make the check meaningful."
         ),
     ] = None,
     text_col: Annotated[str, typer.Option(help="The CSV column holding the texts.")] = "text",
