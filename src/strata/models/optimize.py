@@ -69,7 +69,7 @@ class OptimizeSpec:
     min_mean_cosine: float = 0.99
     min_agreement: float = 0.99
     max_score_diff: float = 0.05
-    precision: str = "auto"  # auto, bf16, int8 or fp32: the candidate to try first
+    precision: str = "auto"  # auto, bf16, int8 or fp32: what `candidates` tries, in order
     opset: int = 17
 
 
