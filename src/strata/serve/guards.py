@@ -31,6 +31,10 @@ from strata.security.pii import (
 
 log = logging.getLogger(__name__)
 PSEUDONYMS_KEY = "pii.pseudonyms"
+# Errors already logged as warnings: a filter that fails on every request (its model is not
+# trained yet) warns once per process; the repeats go to debug, and every verdict still says it.
+_WARNED: set[tuple[str, str, str]] = set()
+_WARNED_CAP = 1000
 
 
 def _fail_safe(name: str, fail: str, check: Callable[[], Verdict]) -> Verdict:
@@ -38,8 +42,26 @@ def _fail_safe(name: str, fail: str, check: Callable[[], Verdict]) -> Verdict:
     try:
         return check()
     except Exception as exc:  # the policy decides: fail open or closed, never a 500
-        log.warning("security filter %s failed (%s): %s", name, fail, exc)
+        _log_failure(name, fail, exc)
         return Verdict(name, fail == "open", f"filter error, failed {fail}: {exc}")
+
+
+def _log_failure(name: str, fail: str, exc: Exception) -> None:
+    """Warn the first time a filter fails with this error; log the repeats at debug level."""
+    key = (name, fail, str(exc))
+    if key in _WARNED:
+        log.debug("security filter %s failed (%s) again: %s", name, fail, exc)
+        return
+    if len(_WARNED) >= _WARNED_CAP:
+        _WARNED.clear()
+    _WARNED.add(key)
+    log.warning(
+        "security filter %s failed (%s): %s (repeats of this error are logged at debug level; "
+        "every verdict in the audit log still records it)",
+        name,
+        fail,
+        exc,
+    )
 
 
 def _pii_options(options: Mapping[str, Any]) -> tuple[PiiOptions, RedactMode]:

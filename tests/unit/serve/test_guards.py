@@ -4,6 +4,7 @@ and streamed output filtered chunk by chunk without breaking SSE."""
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Sequence
 from types import SimpleNamespace
 from typing import Any
@@ -98,6 +99,15 @@ def test_fail_closed_and_fail_open() -> None:
     assert not closed.allowed and "failed closed" in closed.reason
     opened = InjectionFilter({"fail": "open"}, FakeRuntime(fail=True)).check("hi", ctx())  # type: ignore[arg-type]
     assert opened.allowed and "failed open" in opened.reason
+
+
+def test_a_repeated_failure_warns_once(caplog: pytest.LogCaptureFixture) -> None:
+    flt = InjectionFilter({"fail": "open", "model": "l2/never-trained"}, FakeRuntime(fail=True))  # type: ignore[arg-type]
+    with caplog.at_level(logging.DEBUG, logger="strata.serve.guards"):
+        verdicts = [flt.check("hi", ctx()) for _ in range(3)]
+    assert all(v.allowed and "l2/never-trained is gone" in v.reason for v in verdicts)
+    levels = [r.levelno for r in caplog.records if "l2/never-trained" in r.getMessage()]
+    assert levels == [logging.WARNING, logging.DEBUG, logging.DEBUG]
 
 
 def test_deny_list_matches_whole_terms() -> None:
