@@ -31,8 +31,14 @@ from strata.train.classify_body import (
     save_tuned,
     tune_body,
 )
-from strata.train.classify_data import Augmented, Examples, augment, prepare_examples
-from strata.train.classify_head import Head, Rows, fit_head
+from strata.train.classify_data import (
+    Augmented,
+    Examples,
+    augment,
+    calibration_rows,
+    prepare_examples,
+)
+from strata.train.classify_head import Head, Rows, calibrate_on, fit_head
 from strata.train.errors import InvalidJobSpec
 
 ARTIFACT_FORMAT = 1
@@ -65,6 +71,10 @@ class ClassifyOptions:
             head's cross-validation choose with or without them, `on` always, `off` never.
         lexical_dense_scale: how much more the embedding weighs than the TF-IDF block in the
             head's penalty (the embedding is multiplied by it while fitting).
+        calibration_fraction: in `body` mode, the share of each label's examples kept out of
+            body tuning; the head's temperature (or threshold) is fitted on their logits, since
+            a body tuned on an example scores it over-confidently. 0 calibrates out of fold on
+            every example, as the fast path does.
     """
 
     mode: Literal["fast", "body"] = "fast"
@@ -84,6 +94,7 @@ class ClassifyOptions:
     max_length: int = 128
     lexical: Literal["auto", "on", "off"] = "auto"
     lexical_dense_scale: float = 2.0
+    calibration_fraction: float = 0.1
 
     def __post_init__(self) -> None:
         if self.mode not in ("fast", "body"):
@@ -104,6 +115,8 @@ class ClassifyOptions:
             _bad("augment_variants", self.augment_variants, "use 0 (no variants) or more")
         if not 0.0 < self.augment_weight <= 1.0:
             _bad("augment_weight", self.augment_weight, "use a number in (0, 1]")
+        if not 0.0 <= self.calibration_fraction <= 0.5:
+            _bad("calibration_fraction", self.calibration_fraction, "use a number in [0, 0.5]")
 
     def tune_spec(self) -> TuneSpec:
         """The body-tuning subset of these options."""
@@ -153,12 +166,10 @@ def train_classifier(
     torch.manual_seed(options.seed)
     model = load_body(body, options.max_length)
     tuned_steps = 0
+    held = np.zeros(0, dtype=np.int64)
     if options.mode == "body":
-        report("embed", 0.0)
-        init = class_means(embed(model, examples.texts), examples.targets, len(examples.labels))
-        tuned_steps = tune_body(
-            model, examples.texts, examples.targets, init, options.tune_spec(), report
-        )
+        held = calibration_rows(examples, options.calibration_fraction, options.seed)
+        tuned_steps = _tune(model, examples, held, options, report)
     augmented = augment(
         examples,
         options.augment_variants,
@@ -180,6 +191,8 @@ def train_classifier(
         dense_scale=options.lexical_dense_scale,
         lexical_only=options.lexical == "on",
     )
+    if held.size:
+        head = calibrate_on(rows, head, held, options.lexical_dense_scale)
     if head.lexical_weight is None:
         lexical = None  # cross-validation preferred the head without the lexical block
     report("fit head", 1.0)
@@ -187,8 +200,26 @@ def train_classifier(
     report("write", 1.0)
     facts = _facts(examples, head, options, tuned_steps, time.perf_counter() - started)
     facts["augmented_examples"] = len(augmented.texts) - len(examples.texts)
+    facts["calibration"] = f"{held.size} held-out examples" if held.size else "out of fold"
     facts["lexical_terms"] = lexical.size if lexical is not None else 0
     return facts
+
+
+def _tune(
+    model: Any,
+    examples: Examples,
+    held: NDArray[np.int64],
+    options: ClassifyOptions,
+    report: Progress,
+) -> int:
+    """Tune the body on every example but the `held` calibration rows; returns the steps run."""
+    keep = np.ones(len(examples.texts), dtype=bool)
+    keep[held] = False
+    texts = [text for text, kept in zip(examples.texts, keep, strict=True) if kept]
+    targets = examples.targets[keep]
+    report("embed", 0.0)
+    init = class_means(embed(model, texts), targets, len(examples.labels))
+    return tune_body(model, texts, targets, init, options.tune_spec(), report)
 
 
 def _rows(

@@ -12,6 +12,9 @@ from numpy.typing import NDArray
 
 from strata.train.errors import InvalidTrainingData
 
+# The fewest held-out examples a temperature or a threshold is fitted on.
+MIN_CALIBRATION = 20
+
 
 @dataclass(frozen=True)
 class Examples:
@@ -163,3 +166,26 @@ def _variants(text: str, rng: np.random.Generator, k: int) -> list[str]:
             del edited[i : i + 1 + int(rng.integers(2))]
         out.append(" ".join(edited))
     return out
+
+
+def calibration_rows(examples: Examples, fraction: float, seed: int) -> NDArray[np.int64]:
+    """Given examples (no label names) kept out of body tuning to calibrate the head on.
+
+    Multi-class: `round(fraction * n)` of each label's n examples, so a label with few examples
+    keeps them all for tuning. Multi-label: that share of all given examples. Fewer than
+    `MIN_CALIBRATION` in all is too few to fit a temperature on: none is held out then.
+    """
+    rng = np.random.default_rng(seed + 2)
+    if examples.multi_label:
+        chosen = rng.permutation(examples.n_given)[: round(fraction * examples.n_given)]
+    else:
+        given = examples.targets[: examples.n_given]
+        chosen = np.concatenate(
+            [
+                rng.permutation(members)[: round(fraction * len(members))]
+                for members in (np.flatnonzero(given == k) for k in range(len(examples.labels)))
+            ]
+        )
+    if len(chosen) < MIN_CALIBRATION:
+        return np.zeros(0, dtype=np.int64)
+    return np.sort(chosen.astype(np.int64))

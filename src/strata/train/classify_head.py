@@ -21,7 +21,7 @@ from scipy import sparse
 
 from strata.train.classify_linear import FloatArray, Linear, fit_linear
 
-__all__ = ["Head", "Linear", "Rows", "fit_head", "fit_linear"]
+__all__ = ["Head", "Linear", "Rows", "calibrate_on", "fit_head", "fit_linear"]
 
 
 @dataclass(frozen=True)
@@ -204,6 +204,24 @@ def _fit_head(variants: list[tuple[Rows, float]], grid: Sequence[float], seed: i
     index = next(i for i, (score, _) in enumerate(results) if score >= top - 1e-9)
     (rows, scale, c), (score, logits) = candidates[index], results[index]
     head = replace(_final(rows, scale, c), cv_accuracy=score)
+    if rows.multi_label:
+        return replace(head, threshold=fit_threshold(logits, np.asarray(truth, dtype=np.float32)))
+    return replace(head, temperature=fit_temperature(logits, np.asarray(truth, dtype=np.int64)))
+
+
+def calibrate_on(rows: Rows, head: Head, held: NDArray[np.int64], dense_scale: float) -> Head:
+    """Refit `head`'s temperature (or threshold) on the original rows `held`.
+
+    Their logits come from the same kind of head (its C, with or without the lexical block)
+    fitted on every other row, the held rows' variants left out too. The weights stay.
+    """
+    if head.lexical_weight is None:
+        chosen = replace(rows, lexical=None)
+    else:
+        chosen = replace(rows, x=rows.x * np.float32(dense_scale))
+    with _one_thread():
+        logits = out_of_fold_logits(chosen, head.c, [held])[held]
+    truth = rows.targets[held]
     if rows.multi_label:
         return replace(head, threshold=fit_threshold(logits, np.asarray(truth, dtype=np.float32)))
     return replace(head, temperature=fit_temperature(logits, np.asarray(truth, dtype=np.int64)))

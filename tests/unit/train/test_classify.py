@@ -10,7 +10,7 @@ import pytest
 from safetensors.numpy import load_file
 
 from strata.train.classify import ClassifyOptions, train_classifier
-from strata.train.classify_data import augment, label_text, prepare_examples
+from strata.train.classify_data import augment, calibration_rows, label_text, prepare_examples
 from strata.train.errors import InvalidJobSpec, InvalidTrainingData
 
 TEXTS = [
@@ -174,3 +174,30 @@ def test_body_mode_multi_label(tiny_encoder: Path, tmp_path: Path) -> None:
     options = ClassifyOptions(mode="body", epochs=1, c_grid=(1.0,))
     facts = train_classifier(tiny_encoder, TEXTS[:6], labels, tmp_path / "m", options)
     assert facts["task"] == "multi_label" and facts["body_steps"] >= 1
+
+
+def test_calibration_rows_hold_out_a_share_of_each_label() -> None:
+    labels = ["a"] * 200 + ["b"] * 100 + ["c"] * 4
+    texts = [f"text {i}" for i in range(len(labels))]
+    examples = prepare_examples(texts, labels, label_names=True)
+    held = calibration_rows(examples, 0.1, seed=0)
+    counts = np.bincount(examples.targets[held], minlength=3)
+    assert list(counts) == [20, 10, 0]  # a label with 4 examples keeps them all for tuning
+    assert held.max() < examples.n_given  # label names always train
+    assert list(held) == list(calibration_rows(examples, 0.1, seed=0))
+    assert calibration_rows(examples, 0.05, seed=0).size == 0  # 15 rows: too few to fit on
+    assert calibration_rows(examples, 0.0, seed=0).size == 0
+
+
+def test_body_mode_calibrates_on_examples_the_body_never_saw(
+    tiny_encoder: Path, tmp_path: Path
+) -> None:
+    texts = [f"{t} {n}" for n in ("now", "today", "please", "again", "soon") for t in TEXTS]
+    labels = LABELS * 5
+    options = ClassifyOptions(mode="body", epochs=1, c_grid=(1.0,), calibration_fraction=0.5)
+    facts = train_classifier(tiny_encoder, texts, labels, tmp_path / "m", options)
+    assert facts["calibration"] == "24 held-out examples"  # round(7.5) = 8 of each label
+    meta = json.loads((tmp_path / "m" / "head.json").read_text())
+    assert 0.05 <= meta["temperature"] <= 20.0
+    small = train_classifier(tiny_encoder, TEXTS, LABELS, tmp_path / "s", options)
+    assert small["calibration"] == "out of fold"

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 from scipy import sparse
 
-from strata.train.classify_head import Rows, fit_head
+from strata.train.classify_head import Rows, calibrate_on, fit_head
 
 
 def _rows(signal_in_embedding: bool, seed: int = 0) -> Rows:
@@ -42,3 +44,21 @@ def test_lexical_only_keeps_the_block_and_folds_the_scale_back() -> None:
     assert head.lexical_weight is not None
     logits = rows.x @ head.weight.T + head.bias + rows.lexical @ head.lexical_weight.T
     assert (np.asarray(logits).argmax(axis=1) == rows.targets).mean() > 0.9
+
+
+def test_held_out_calibration_softens_an_over_confident_head() -> None:
+    """Rows a tuned body has seen separate cleanly; rows it has not are noisier. The
+    temperature fitted on the unseen ones is higher, and the weights do not move."""
+    rows = _rows(signal_in_embedding=True)
+    held = np.arange(0, 60, 4)  # 15 rows, 5 of each label
+    noisy = rows.x.copy()
+    rng = np.random.default_rng(1)
+    noisy[held] = rng.normal(size=(len(held), 8)).astype(np.float32)
+    noisy[held, rows.targets[held]] += 1.0
+    noisy[held] /= np.linalg.norm(noisy[held], axis=1, keepdims=True)
+    rows = replace(rows, x=noisy, lexical=None)
+    head = fit_head(rows, (10.0,), seed=0)
+    calibrated = calibrate_on(rows, head, held, dense_scale=2.0)
+    assert calibrated.temperature > head.temperature
+    np.testing.assert_array_equal(calibrated.weight, head.weight)
+    assert calibrated.c == head.c and calibrated.lexical_weight is None
