@@ -112,10 +112,10 @@ def pick_threshold(
     """The lowest threshold whose false-positive rate on `truth == False` is at most `max_fpr`,
     and never below `floor`.
 
-    The floor is the model's own decision boundary: a body-tuned detector scores nearly every
-    validation prompt at 0 or 1, so the FPR budget alone can put the threshold at 1e-8, where
-    any benign prompt unlike the validation ones is flagged. Below 0.5 the calibrated model
-    itself says "more likely benign".
+    The floor is the model's own decision boundary: when few validation prompts score between
+    0 and 1 (a detector that separates its validation split well), the FPR budget alone can put
+    the threshold near 0, where any benign prompt unlike the validation ones is flagged. Below
+    0.5 the calibrated model itself says "more likely benign".
 
     It never goes above 1 either: when too many benign prompts score 1.0, no threshold meets the
     budget, and one above every possible score would silently let every prompt through. The
