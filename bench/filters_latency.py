@@ -67,10 +67,13 @@ def _model(
     runtime: ModelRuntime, ref: str, use_torch: bool, root: Path, precision: str
 ) -> ModelRecord:
     """The injection model the filter will serve (exported to ONNX first unless `use_torch`;
-    fp32 by default: int8 may move the detector's decisions, docs/security.md)."""
+    fp32 by default: int8 may move the detector's decisions, docs/security.md). An export at
+    another precision than the one asked for is exported again from its torch model."""
     record = runtime.store.resolve(ref)
-    if use_torch and record.backend == "onnx":
-        return runtime.store.resolve(record.details["optimized_from"])
+    if record.backend == "onnx" and (use_torch or record.details.get("precision") != precision):
+        if not use_torch and precision == "auto":
+            return record
+        record = runtime.store.resolve(record.details["optimized_from"])
     if use_torch or record.backend == "onnx":
         return record
     print(f"exporting {record.ref} to ONNX (strata models optimize) ...", flush=True)
