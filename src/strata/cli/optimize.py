@@ -62,9 +62,18 @@ def optimize(
         ),
     ] = None,
     text_col: Annotated[str, typer.Option(help="The CSV column holding the texts.")] = "text",
+    threads: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            max=256,
+            help="Threads when timing the candidates of --precision auto (0: all); default: "
+            "serve.model_threads, as the gateway runs a model call.",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Export to ONNX (bf16 or int8 where it agrees with torch) as the next version."""
+    """Export to ONNX (the fastest precision that agrees with torch) as the next version."""
     from strata.models.optimize import SAMPLE_TEXTS, OptimizeSpec
     from strata.models.optimize import optimize as run
 
@@ -77,6 +86,7 @@ def optimize(
         min_agreement=min_agreement,
         max_score_diff=max_score_diff,
         precision="fp32" if fp32 else precision,
+        threads=app_state.settings.serve.model_threads if threads is None else threads,
     )
     record = run(app_state.runtime, spec, app_state.settings.home / "models")
     if as_json:

@@ -1,15 +1,18 @@
 """`strata models optimize`: export an encoder or classifier to ONNX, at the fastest precision
 that agrees with torch.
 
-The candidates, fastest first: bf16 (run by OpenVINO, only on CPUs with native bf16), int8
-(dynamic quantisation, run by ONNX Runtime), then fp32, which is kept when nothing else agrees.
-The torch model and each candidate run on the same sample texts; the first that agrees is
-kept. Embeddings need a mean cosine of at least `min_mean_cosine` and no text under
-`min_cosine`; classifiers a top-1 agreement of at least `min_agreement` and no probability
-further than `max_score_diff` from torch's (thresholds such as the injection detector's are
-calibrated on torch's scores). Transformers sequence classifiers and strata-head L2 classifiers
-(encoder body + linear head, exported as one graph) are both supported. What each candidate
-scored is recorded on the new version (`tried`).
+The candidates: bf16 (run by OpenVINO, only on CPUs with native bf16), int8 (dynamic
+quantisation, run by ONNX Runtime) and fp32 (ONNX Runtime), which always agrees. The torch model
+and each candidate run on the same sample texts. With `auto`, every candidate that agrees is
+timed on those texts here (each alone, then all in one batch, best of three rounds) and the
+fastest is kept: which precision is fastest depends on the CPU, not only on its instruction set.
+With a named precision, that one is kept if it agrees, else fp32. Embeddings need a mean cosine
+of at least `min_mean_cosine` and no text under `min_cosine`; classifiers a top-1 agreement of
+at least `min_agreement` and no probability further than `max_score_diff` from torch's
+(thresholds such as the injection detector's are calibrated on torch's scores). Transformers
+sequence classifiers and strata-head L2 classifiers (encoder body + linear head, exported as one
+graph) are both supported. What each candidate scored, and its time with `auto`, is recorded on
+the new version (`tried`).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,6 +45,7 @@ from strata.models.runtime import ModelRuntime
 from strata.models.store import NewModel
 
 PRECISIONS = ("auto", "bf16", "int8", "fp32")
+TIMING_ROUNDS = 3
 SAMPLE_TEXTS = (
     "My card has not arrived yet.",
     "I was charged twice for the same coffee.",
@@ -71,6 +76,7 @@ class OptimizeSpec:
     max_score_diff: float = 0.05
     precision: str = "auto"  # auto, bf16, int8 or fp32: what `candidates` tries, in order
     opset: int = 17
+    threads: int = 1  # timing `auto`'s candidates: as the gateway runs a model call (0: all)
 
 
 class _Pooled(torch.nn.Module):
@@ -263,17 +269,52 @@ def _stage(folder: Path, precision: str) -> None:
     (folder / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
 
 
+def ms_per_text(kind: ModelKind, folder: Path, texts: list[str], threads: int) -> float:
+    """Milliseconds per text of the graph staged in `folder` on `threads` threads: each text
+    alone, then all of them in one batch; the best of `TIMING_ROUNDS` rounds, after one
+    warm-up call."""
+    if kind == ModelKind.ENCODER:
+        staged: OnnxEncoder | OnnxClassifier = OnnxEncoder(folder, threads)
+    else:
+        staged = OnnxClassifier(folder, threads)
+    run = staged.embed if isinstance(staged, OnnxEncoder) else staged.classify
+    run(texts[:1])
+    best = float("inf")
+    for _ in range(TIMING_ROUNDS):
+        started = time.perf_counter()
+        for text in texts:
+            run([text])
+        run(texts)
+        best = min(best, time.perf_counter() - started)
+    return round(1000 * best / (2 * len(texts)), 3)
+
+
+def fastest(tried: dict[str, dict[str, Any]]) -> str:
+    """The timed precision with the fewest milliseconds per text (the earlier one on a tie)."""
+    timed = [(report["ms_per_text"], i, p) for i, (p, report) in enumerate(tried.items())]
+    return min(t for t in timed if t[0] is not None)[2]
+
+
 def _choose(
     kind: ModelKind, model: Any, folder: Path, spec: OptimizeSpec, order: list[str]
 ) -> dict[str, Any]:
-    """Keep the first precision of `order` that agrees with torch; returns its agreement."""
+    """Keep the fastest precision of `order` that agrees with torch (`auto`), or the first
+    that agrees (a named precision); returns its agreement and what every candidate scored."""
     texts = list(spec.texts)
     tried: dict[str, dict[str, Any]] = {}
     for precision in order:
         _stage(folder, precision)
         tried[precision] = agreement(kind, model, folder, texts)
-        if precision == "fp32" or _passes(tried[precision], spec):
-            break
+        passed = precision == "fp32" or _passes(tried[precision], spec)
+        if spec.precision != "auto":
+            if passed:
+                break
+            continue
+        timed = ms_per_text(kind, folder, texts, spec.threads) if passed else None
+        tried[precision]["ms_per_text"] = timed
+    if spec.precision == "auto":
+        precision = fastest(tried)
+        _stage(folder, precision)
     (folder / "fp32.onnx").unlink()
     return {"precision": precision, "agreement": tried[precision], "tried": tried}
 

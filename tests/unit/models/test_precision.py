@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from strata.models import optimize as optimize_module
 from strata.models.backends.onnx import OnnxEncoder
 from strata.models.backends.runners import OpenVinoRunner, native_bf16
 from strata.models.layers import ModelKind
-from strata.models.optimize import OptimizeSpec, candidates, optimize
+from strata.models.optimize import OptimizeSpec, candidates, fastest, optimize
 from strata.models.runtime import ModelRuntime
 from strata.models.store import ModelStore
 
@@ -31,6 +32,33 @@ def test_candidates_put_bf16_first_only_where_the_cpu_has_it(
     assert candidates("auto") == expected
     assert candidates("int8") == ["int8", "fp32"]
     assert candidates("fp32") == ["fp32"]
+
+
+def test_fastest_keeps_the_quickest_candidate_that_agreed() -> None:
+    tried = {
+        "bf16": {"ms_per_text": 9.0},
+        "int8": {"ms_per_text": None},  # did not agree: never timed, never kept
+        "fp32": {"ms_per_text": 6.5},
+    }
+    assert fastest(tried) == "fp32"
+    assert fastest({**tried, "bf16": {"ms_per_text": 2.0}}) == "bf16"
+    assert fastest({"int8": {"ms_per_text": 3.0}, "fp32": {"ms_per_text": 3.0}}) == "int8"
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning", "ignore::DeprecationWarning")
+@pytest.mark.filterwarnings("ignore::torch.jit.TracerWarning")
+def test_auto_times_every_candidate_that_agrees_and_keeps_the_fastest(
+    tiny_encoder: Path, store: ModelStore, runtime: ModelRuntime, tmp_path: Path
+) -> None:
+    store.add_folder(tiny_encoder, kind=ModelKind.ENCODER, name="enc")
+    made = optimize(runtime, OptimizeSpec("l0/enc", texts=TEXTS[:8]), tmp_path)
+
+    tried = made.details["tried"]
+    assert list(tried) == candidates("auto")
+    assert tried["fp32"]["ms_per_text"] > 0  # fp32 always agrees, so it is always timed
+    assert made.details["precision"] == fastest(tried)
+    manifest = json.loads((Path(made.uri) / "onnx.json").read_text())
+    assert manifest["precision"] == made.details["precision"]  # the kept graph is staged
 
 
 def test_bf16_is_refused_on_a_cpu_without_it(monkeypatch: pytest.MonkeyPatch) -> None:
