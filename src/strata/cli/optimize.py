@@ -35,10 +35,10 @@ def optimize(
     ref: Annotated[str, typer.Argument(help="An encoder or classifier, e.g. l0/minilm-l6.")],
     min_cosine: Annotated[
         float, typer.Option(min=0, max=1, help="Encoders: least cosine of any text below fp32.")
-    ] = 0.97,
+    ] = 0.99,
     min_mean_cosine: Annotated[
         float, typer.Option(min=0, max=1, help="Encoders: least mean cosine below fp32.")
-    ] = 0.99,
+    ] = 0.995,
     min_agreement: Annotated[
         float, typer.Option(min=0, max=1, help="Classifiers: least top-1 agreement below fp32.")
     ] = 0.99,

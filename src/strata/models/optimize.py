@@ -70,8 +70,10 @@ class OptimizeSpec:
 
     ref: str
     texts: tuple[str, ...] = SAMPLE_TEXTS
-    min_cosine: float = 0.97
-    min_mean_cosine: float = 0.99
+    # Encoders: int8 MiniLM scores mean 0.9925, min 0.988 and moves 5% of a 77-intent head's
+    # decisions and 2 nDCG points of search (docs/gateway.md); bf16 scores 0.99999.
+    min_cosine: float = 0.99
+    min_mean_cosine: float = 0.995
     min_agreement: float = 0.99
     max_score_diff: float = 0.05
     precision: str = "auto"  # auto, bf16, int8 or fp32: what `candidates` tries, in order
