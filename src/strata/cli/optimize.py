@@ -94,6 +94,7 @@ def optimize(
         return
     details = record.details
     typer.echo(
-        f"{record.ref}: ONNX {details['precision']} from {details['optimized_from']}, "
+        f"{record.ref}: ONNX {details['precision']} on {details.get('runtime', 'onnxruntime')} "
+        f"from {details['optimized_from']}, "
         f"agreement {details['agreement']}"
     )

@@ -2,8 +2,9 @@
 that agrees with torch.
 
 The candidates: bf16 (run by OpenVINO, only on CPUs with native bf16), int8 (dynamic
-quantisation, run by ONNX Runtime) and fp32 (ONNX Runtime), which always agrees. The torch model
-and each candidate run on the same sample texts. With `auto`, every candidate that agrees is
+quantisation, run by ONNX Runtime), fp32 run by OpenVINO (`fp32-openvino`, with `auto` only) and
+fp32 run by ONNX Runtime, which always agrees. The torch model and each candidate run on the
+same sample texts. With `auto`, every candidate that agrees is
 timed on those texts here (each alone, then all in one batch, best of three rounds) and the
 fastest is kept: which precision is fastest depends on the CPU, not only on its instruction set.
 With a named precision, that one is kept if it agrees, else fp32. Embeddings need a mean cosine
@@ -45,6 +46,7 @@ from strata.models.runtime import ModelRuntime
 from strata.models.store import NewModel
 
 PRECISIONS = ("auto", "bf16", "int8", "fp32")
+OPENVINO_FP32 = "fp32-openvino"
 TIMING_ROUNDS = 3
 SAMPLE_TEXTS = (
     "My card has not arrived yet.",
@@ -256,18 +258,27 @@ def candidates(precision: str) -> list[str]:
             hint="Use --precision auto, int8 or fp32.",
         )
     if precision == "auto":
-        return (["bf16"] if native_bf16() else []) + ["int8", "fp32"]
+        return (["bf16"] if native_bf16() else []) + ["int8", OPENVINO_FP32, "fp32"]
     return [precision] if precision == "fp32" else [precision, "fp32"]
 
 
-def _stage(folder: Path, precision: str) -> None:
-    """Put the graph for `precision` at `model.onnx` and record the precision in the manifest."""
+def split_candidate(candidate: str) -> tuple[str, str]:
+    """(precision, runtime) of a candidate: `fp32-openvino` is fp32 run by OpenVINO."""
+    if candidate == OPENVINO_FP32:
+        return "fp32", "openvino"
+    return candidate, "openvino" if candidate == "bf16" else "onnxruntime"
+
+
+def _stage(folder: Path, candidate: str) -> None:
+    """Put the graph for `candidate` at `model.onnx`; record its precision and runtime."""
+    precision, runtime = split_candidate(candidate)
     if precision == "int8":
         _quantize(folder / "fp32.onnx", folder / MODEL_FILE)
     else:  # bf16 is applied by OpenVINO when it compiles the fp32 graph
         shutil.copyfile(folder / "fp32.onnx", folder / MODEL_FILE)
     manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
     manifest["precision"] = precision
+    manifest["runtime"] = runtime
     (folder / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
 
 
@@ -318,7 +329,8 @@ def _choose(
         precision = fastest(tried)
         _stage(folder, precision)
     (folder / "fp32.onnx").unlink()
-    return {"precision": precision, "agreement": tried[precision], "tried": tried}
+    kept, runtime = split_candidate(precision)
+    return {"precision": kept, "runtime": runtime, "agreement": tried[precision], "tried": tried}
 
 
 def optimize(runtime: ModelRuntime, spec: OptimizeSpec, root: Path) -> ModelRecord:

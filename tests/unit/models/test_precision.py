@@ -28,7 +28,8 @@ def test_candidates_put_bf16_first_only_where_the_cpu_has_it(
     monkeypatch: pytest.MonkeyPatch, bf16: bool
 ) -> None:
     monkeypatch.setattr(optimize_module, "native_bf16", lambda: bf16)
-    expected = ["bf16", "int8", "fp32"] if bf16 else ["int8", "fp32"]
+    expected = ["int8", "fp32-openvino", "fp32"]
+    expected = ["bf16", *expected] if bf16 else expected
     assert candidates("auto") == expected
     assert candidates("int8") == ["int8", "fp32"]
     assert candidates("fp32") == ["fp32"]
@@ -59,6 +60,27 @@ def test_auto_times_every_candidate_that_agrees_and_keeps_the_fastest(
     assert made.details["precision"] == fastest(tried)
     manifest = json.loads((Path(made.uri) / "onnx.json").read_text())
     assert manifest["precision"] == made.details["precision"]  # the kept graph is staged
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning", "ignore::DeprecationWarning")
+@pytest.mark.filterwarnings("ignore::torch.jit.TracerWarning")
+def test_an_fp32_export_can_run_on_openvino_in_f32(
+    tiny_encoder: Path, store: ModelStore, runtime: ModelRuntime, tmp_path: Path
+) -> None:
+    store.add_folder(tiny_encoder, kind=ModelKind.ENCODER, name="enc")
+    made = optimize(runtime, OptimizeSpec("l0/enc", texts=TEXTS, precision="fp32"), tmp_path)
+    folder = Path(made.uri)
+    assert made.details["runtime"] == "onnxruntime"
+    manifest = json.loads((folder / "onnx.json").read_text())
+    (folder / "onnx.json").write_text(json.dumps({**manifest, "runtime": "openvino"}))
+
+    encoder = OnnxEncoder(folder)
+    assert isinstance(encoder.model.runner, OpenVinoRunner)
+    hint = encoder.model.runner.compiled.get_property("INFERENCE_PRECISION_HINT")
+    assert str(hint).lower() in {"f32", "<type: 'float32'>"}
+    _, torch_encoder = runtime.encoder("l0/enc@1")
+    want = torch_encoder.embed(list(TEXTS))
+    assert np.sum(want * encoder.embed(list(TEXTS)), axis=1).min() > 0.9999
 
 
 def test_bf16_is_refused_on_a_cpu_without_it(monkeypatch: pytest.MonkeyPatch) -> None:

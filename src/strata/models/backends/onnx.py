@@ -46,7 +46,8 @@ class OnnxModel:
         self.max_length = int(self.manifest.get("max_length", 256))
         self.tokenizer: Any = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
         self.precision = str(self.manifest.get("precision", "fp32"))
-        self.runner = open_runner(folder / MODEL_FILE, self.precision, threads)
+        self.runtime = str(self.manifest.get("runtime", ""))
+        self.runner = open_runner(folder / MODEL_FILE, self.precision, threads, self.runtime)
 
     def run(self, texts: Sequence[str], batch_size: int) -> NDArray[np.float32]:
         """One output row per text, in the order given."""
