@@ -4,9 +4,9 @@ that agrees with torch.
 The candidates: bf16 (run by OpenVINO, only on CPUs with native bf16), int8 (dynamic
 quantisation, run by ONNX Runtime), fp32 run by OpenVINO (`fp32-openvino`, with `auto` only) and
 fp32 run by ONNX Runtime, which always agrees. The torch model and each candidate run on the
-same sample texts. With `auto`, every candidate that agrees is
-timed on those texts here (each alone, then all in one batch, best of three rounds) and the
-fastest is kept: which precision is fastest depends on the CPU, not only on its instruction set.
+same sample texts. With `auto`, every candidate that agrees is timed on those texts here (each
+alone, then all in one batch, best of three rounds) and the fastest is kept: which one is
+fastest depends on the CPU, not only on its instruction set.
 With a named precision, that one is kept if it agrees, else fp32. Embeddings need a mean cosine
 of at least `min_mean_cosine` and no text under `min_cosine`; classifiers a top-1 agreement of
 at least `min_agreement` and no probability further than `max_score_diff` from torch's
@@ -303,7 +303,7 @@ def ms_per_text(kind: ModelKind, folder: Path, texts: list[str], threads: int) -
 
 
 def fastest(tried: dict[str, dict[str, Any]]) -> str:
-    """The timed precision with the fewest milliseconds per text (the earlier one on a tie)."""
+    """The timed candidate with the fewest milliseconds per text (the earlier one on a tie)."""
     timed = [(report["ms_per_text"], i, p) for i, (p, report) in enumerate(tried.items())]
     return min(t for t in timed if t[0] is not None)[2]
 
@@ -315,22 +315,22 @@ def _choose(
     that agrees (a named precision); returns its agreement and what every candidate scored."""
     texts = list(spec.texts)
     tried: dict[str, dict[str, Any]] = {}
-    for precision in order:
-        _stage(folder, precision)
-        tried[precision] = agreement(kind, model, folder, texts)
-        passed = precision == "fp32" or _passes(tried[precision], spec)
+    for candidate in order:
+        _stage(folder, candidate)
+        tried[candidate] = agreement(kind, model, folder, texts)
+        passed = candidate == "fp32" or _passes(tried[candidate], spec)
         if spec.precision != "auto":
             if passed:
                 break
             continue
         timed = ms_per_text(kind, folder, texts, spec.threads) if passed else None
-        tried[precision]["ms_per_text"] = timed
+        tried[candidate]["ms_per_text"] = timed
     if spec.precision == "auto":
-        precision = fastest(tried)
-        _stage(folder, precision)
+        candidate = fastest(tried)
+        _stage(folder, candidate)
     (folder / "fp32.onnx").unlink()
-    kept, runtime = split_candidate(precision)
-    return {"precision": kept, "runtime": runtime, "agreement": tried[precision], "tried": tried}
+    kept, runtime = split_candidate(candidate)
+    return {"precision": kept, "runtime": runtime, "agreement": tried[candidate], "tried": tried}
 
 
 def optimize(runtime: ModelRuntime, spec: OptimizeSpec, root: Path) -> ModelRecord:
