@@ -12,8 +12,10 @@ from numpy.typing import NDArray
 
 from strata.train.errors import InvalidTrainingData
 
-# The fewest held-out examples a temperature or a threshold is fitted on.
+# The fewest held-out examples a temperature or a threshold is fitted on, and the most: one
+# number is well fitted on a few hundred, and every example held out is one the body never sees.
 MIN_CALIBRATION = 20
+MAX_CALIBRATION = 300
 
 
 @dataclass(frozen=True)
@@ -173,7 +175,8 @@ def calibration_rows(examples: Examples, fraction: float, seed: int) -> NDArray[
 
     Multi-class: `round(fraction * n)` of each label's n examples, so a label with few examples
     keeps them all for tuning. Multi-label: that share of all given examples. Fewer than
-    `MIN_CALIBRATION` in all is too few to fit a temperature on: none is held out then.
+    `MIN_CALIBRATION` in all is too few to fit a temperature on: none is held out then. More
+    than `MAX_CALIBRATION` are cut to that many, drawn with the seed.
     """
     rng = np.random.default_rng(seed + 2)
     if examples.multi_label:
@@ -188,4 +191,4 @@ def calibration_rows(examples: Examples, fraction: float, seed: int) -> NDArray[
         )
     if len(chosen) < MIN_CALIBRATION:
         return np.zeros(0, dtype=np.int64)
-    return np.sort(chosen.astype(np.int64))
+    return np.sort(rng.permutation(chosen)[:MAX_CALIBRATION].astype(np.int64))

@@ -187,6 +187,8 @@ def test_calibration_rows_hold_out_a_share_of_each_label() -> None:
     assert list(held) == list(calibration_rows(examples, 0.1, seed=0))
     assert calibration_rows(examples, 0.05, seed=0).size == 0  # 15 rows: too few to fit on
     assert calibration_rows(examples, 0.0, seed=0).size == 0
+    many = prepare_examples([f"t {i}" for i in range(4000)], ["a", "b"] * 2000, label_names=False)
+    assert calibration_rows(many, 0.1, seed=0).size == 300  # capped: 400 would be held out
 
 
 def test_body_mode_calibrates_on_examples_the_body_never_saw(
