@@ -212,15 +212,25 @@ def _prepare(runtime: ModelRuntime, record: ModelRecord, folder: Path, spec: Opt
     return model
 
 
-def agreement(kind: ModelKind, torch_model: Any, folder: Path, texts: list[str]) -> dict[str, Any]:
-    """How closely the ONNX model in `folder` matches the torch model on `texts`."""
+Staged = OnnxEncoder | OnnxClassifier
+
+
+def open_staged(kind: ModelKind, folder: Path, threads: int) -> Staged:
+    """The graph staged in `folder`, loaded once for its check and its timing."""
     if kind == ModelKind.ENCODER:
+        return OnnxEncoder(folder, threads)
+    return OnnxClassifier(folder, threads)
+
+
+def agreement(torch_model: Any, staged: Staged, texts: list[str]) -> dict[str, Any]:
+    """How closely the staged ONNX model matches the torch model on `texts`."""
+    if isinstance(staged, OnnxEncoder):
         ref: NDArray[np.float32] = torch_model.embed(texts)
-        got = OnnxEncoder(folder).embed(texts)
+        got = staged.embed(texts)
         cosines = np.sum(ref * got, axis=1)
         return {"min_cosine": float(cosines.min()), "mean_cosine": float(cosines.mean())}
     expected = torch_model.classify(texts)
-    found = OnnxClassifier(folder).classify(texts)
+    found = staged.classify(texts)
     same = sum(a[0][0] == b[0][0] for a, b in zip(expected, found, strict=True))
     diffs = [
         abs(dict(a)[label] - score)
@@ -282,14 +292,9 @@ def _stage(folder: Path, candidate: str) -> None:
     (folder / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
 
 
-def ms_per_text(kind: ModelKind, folder: Path, texts: list[str], threads: int) -> float:
-    """Milliseconds per text of the graph staged in `folder` on `threads` threads: each text
-    alone, then all of them in one batch; the best of `TIMING_ROUNDS` rounds, after one
-    warm-up call."""
-    if kind == ModelKind.ENCODER:
-        staged: OnnxEncoder | OnnxClassifier = OnnxEncoder(folder, threads)
-    else:
-        staged = OnnxClassifier(folder, threads)
+def ms_per_text(staged: Staged, texts: list[str]) -> float:
+    """Milliseconds per text of the staged graph: each text alone, then all of them in one
+    batch; the best of `TIMING_ROUNDS` rounds, after one warm-up call."""
     run = staged.embed if isinstance(staged, OnnxEncoder) else staged.classify
     run(texts[:1])
     best = float("inf")
@@ -317,13 +322,14 @@ def _choose(
     tried: dict[str, dict[str, Any]] = {}
     for candidate in order:
         _stage(folder, candidate)
-        tried[candidate] = agreement(kind, model, folder, texts)
+        staged = open_staged(kind, folder, spec.threads)
+        tried[candidate] = agreement(model, staged, texts)
         passed = candidate == "fp32" or _passes(tried[candidate], spec)
         if spec.precision != "auto":
             if passed:
                 break
             continue
-        timed = ms_per_text(kind, folder, texts, spec.threads) if passed else None
+        timed = ms_per_text(staged, texts) if passed else None
         tried[candidate]["ms_per_text"] = timed
     if spec.precision == "auto":
         candidate = fastest(tried)
