@@ -102,3 +102,18 @@ def test_eval_before_install_says_how_to_install(tmp_path: Path) -> None:
 def test_unknown_pack_lists_the_known_ones(tmp_path: Path) -> None:
     result = invoke_cli(tmp_path / "h", "packs", "install", "mining")
     assert result.exit_code == 1 and "finance" in result.output
+
+
+def test_the_guard_is_built_on_request_and_measured_on_held_out_requests(installed: Path) -> None:
+    if not (DATA / "jailbreak" / "train.csv").is_file():
+        pytest.skip(f"jailbreak not found under {DATA}")
+    report = run_cli(installed, "packs", "install", "finance", *QUICK, "--guard", "--json")
+    guard = [s for s in report["steps"] if s["step"] == "guard"]
+    assert [s["target"] for s in guard] == ["l2/injection-detector@1"] and guard[0]["created"]
+    assert 0.0 < guard[0]["threshold"] <= 1.0
+    assert {s["step"] for s in report["steps"] if s["created"]} == {"guard"}
+    measured = report["evaluation"]["guard"]
+    assert measured["heldout_requests"] == 77
+    assert measured["blocked"] == round(measured["false_block_rate"] * 77)
+    again = run_cli(installed, "packs", "install", "finance", *QUICK, "--guard", "--json")
+    assert not again["changed"] and again["evaluation"]["guard"] == measured

@@ -7,10 +7,10 @@ from typing import Annotated
 
 import typer
 
-from strata.cli.files import read_csv_columns
 from strata.cli.output import print_json
 from strata.cli.state import state
 from strata.core.errors import InvalidInput
+from strata.core.files import read_csv_columns
 
 
 def read_texts(path: Path, text_col: str) -> tuple[str, ...]:

@@ -75,13 +75,20 @@ def install(
             envvar="STRATA_PACKS_DATA", help="Folder of external data (default: ../shared/data)."
         ),
     ] = None,
+    guard: Annotated[
+        bool | None,
+        typer.Option(
+            "--guard/--no-guard",
+            help="Build the pack's injection detector (default: full yes, quick no).",
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Install a pack: data, L1, L2, knowledge base, app, gates and the eval report."""
+    """Install a pack: data, L1, L2, injection detector, knowledge base, app, gates, eval."""
     report = run_install(
         state(ctx),
         name,
-        install_options(profile, encoder, rows_per_label, mode, data_dir),
+        install_options(profile, encoder, rows_per_label, mode, data_dir, guard),
         show_progress=not as_json,
     )
     if as_json:
@@ -90,14 +97,18 @@ def install(
         print_report(report)
 
 
-def install_options(profile: str, encoder: Any, rows: Any, mode: Any, data_dir: Any) -> Any:
+def install_options(
+    profile: str, encoder: Any, rows: Any, mode: Any, data_dir: Any, guard: Any = None
+) -> Any:
     """Install options from a profile name and the command-line overrides."""
     from strata.core.errors import InvalidInput
     from strata.packs.install import profile as named
 
     if mode not in (None, "fast", "body"):
         raise InvalidInput(f"--mode {mode!r} is not valid.", hint="Use --mode fast or --mode body.")
-    return named(profile, encoder=encoder, rows_per_label=rows, mode=mode, data_dir=data_dir)
+    return named(
+        profile, encoder=encoder, rows_per_label=rows, mode=mode, data_dir=data_dir, guard=guard
+    )
 
 
 def run_install(app_state: AppState, name: str, options: Any, show_progress: bool) -> InstallReport:
@@ -147,6 +158,12 @@ def print_metrics(evaluation: dict[str, Any]) -> None:
         if "accuracy" in section or "hit_rate" in section:
             value = section.get("accuracy", section.get("hit_rate"))
             out.print(f"  {label:<17} {value:.4f} on {section.get('cases', '?')} authored cases")
+    guard = evaluation.get("guard", {})
+    if "false_block_rate" in guard:
+        out.print(
+            f"  guard blocks      {guard['false_block_rate']:.4f} of {guard['heldout_requests']} "
+            f"held-out requests ({guard['model']})"
+        )
 
 
 def evaluate(

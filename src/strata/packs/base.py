@@ -71,6 +71,19 @@ class TuneEntry(_Strict):
     mode: Literal["fast", "body"] | None = None
 
 
+class GuardEntry(_Strict):
+    """The injection detector the pack's app checks requests with, built by the model factory."""
+
+    name: str = Field("injection-detector", description="Name of the L2 detector.")
+    source: str = Field(
+        "data:jailbreak/train.csv", description="The jailbreak CSV (`data:PATH` or `pack:PATH`)."
+    )
+    mode: Literal["fast", "body"] = Field(
+        "fast", description="`fast` (head only, about a minute) or `body` (tunes the encoder)."
+    )
+    templated: int = Field(600, ge=0, description="Templated training prompts per label.")
+
+
 class PackManifest(_Strict):
     """What `strata packs install NAME` builds, in order."""
 
@@ -82,6 +95,7 @@ class PackManifest(_Strict):
     holdout: HoldoutEntry | None = None
     l1: AdaptEntry | None = None
     l2: TuneEntry | None = None
+    guard: GuardEntry | None = None
     kb: dict[str, str] = Field(
         default_factory=dict, description="Knowledge bases: name -> documents dataset."
     )

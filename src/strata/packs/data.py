@@ -91,6 +91,13 @@ def training_rows(frame: pd.DataFrame, holdout: HoldoutEntry) -> pd.DataFrame:
     return frame.iloc[train][[holdout.text, holdout.label]].reset_index(drop=True)
 
 
+def heldout_texts(frame: pd.DataFrame, holdout: HoldoutEntry) -> list[str]:
+    """The texts of the labelled dataset's validation split (the complement of `training_rows`)."""
+    labels = [str(v) for v in frame[holdout.label]]
+    _, held = stratified_split(labels, holdout.val_fraction, holdout.seed)
+    return [str(t) for t in frame.iloc[held][holdout.text]]
+
+
 def training_csv(frame: pd.DataFrame, holdout: HoldoutEntry, out: Path) -> Path:
     """`training_rows` written as CSV (unchanged bytes when the rows are unchanged)."""
     return write_if_changed(out, _csv_text(training_rows(frame, holdout)))

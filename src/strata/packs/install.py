@@ -21,7 +21,9 @@ from strata.packs import data as pack_data
 from strata.packs.base import DatasetEntry, Pack, pack_file
 from strata.packs.errors import PackNotInstalled
 from strata.packs.publish import AppPublisher, KbBuilder
+from strata.security.injection import THRESHOLD_METRIC
 from strata.train.adapt import adapt
+from strata.train.detector import DetectorOptions, build_detector, prompt_scores
 from strata.train.spec import AdaptSpec, TuneSpec
 from strata.train.tune import tune
 from strata.train.workspace import Workspace
@@ -55,6 +57,8 @@ class InstallOptions:
         mode: classifier training path of the L2 (`fast` head only, `body` tunes the encoder).
         max_pairs: cap on L1 training pairs per source.
         data_dir: where `data:` sources live (None: `shared/data` beside the repository).
+        guard: build the pack's injection detector (quick installs leave it out; the app's
+            check then fails as its policy says).
     """
 
     encoder: str | None = None
@@ -62,11 +66,12 @@ class InstallOptions:
     mode: Literal["fast", "body"] | None = None
     max_pairs: int | None = None
     data_dir: Path | None = None
+    guard: bool = True
 
 
 PROFILES: dict[str, InstallOptions] = {
     "full": InstallOptions(),
-    "quick": InstallOptions(rows_per_label=10, mode="fast", max_pairs=200),
+    "quick": InstallOptions(rows_per_label=10, mode="fast", max_pairs=200, guard=False),
 }
 
 
@@ -154,6 +159,7 @@ class _Installer:
         self._holdout()
         self._adapt()
         self._tune()
+        self._guard()
         for name, dataset in self.manifest.kb.items():
             self._kb(name, dataset)
         self._app()
@@ -245,6 +251,22 @@ class _Installer:
         }
         self.steps.append(StepReport("tune", result.record.ref, result.created, facts))
 
+    def _guard(self) -> None:
+        entry = self.manifest.guard
+        if entry is None or not self.options.guard:
+            return
+        source = pack_data.source_path(
+            self.pack, DatasetEntry(name=entry.name, source=entry.source), self.data_dir
+        )
+        base = self.options.encoder or self.ctx.default_encoder
+        options = DetectorOptions(
+            name=entry.name, base=base, mode=entry.mode, templated=entry.templated
+        )
+        report = build_detector(self.ctx.ws, source, options, self.progress)
+        facts = {"threshold": report["threshold"], "mode": entry.mode}
+        facts |= {f"test_{k}": report["test"][k] for k in ("tpr", "fpr")}
+        self.steps.append(StepReport("guard", report["model"], report["created"], facts))
+
     def _kb(self, name: str, dataset: str) -> None:
         self.progress(f"kb {name}", 0.0)
         built = self.ctx.kbs.build(name, dataset, self._base())
@@ -308,10 +330,32 @@ def evaluate_pack(pack: Pack, ctx: PackContext) -> dict[str, Any]:
         record = ctx.ws.store.resolve(f"l2/{pack.manifest.l2.name}")
         split = record.details.get("split", {})
         report["intent"] = {"model": record.ref, **record.metrics, "split": split}
+    guard = _guard_evaluation(pack, ctx)
+    if guard is not None:
+        report["guard"] = guard
     report.update(pack.evaluate(ctx))
     text = json.dumps(report, indent=2, sort_keys=True, default=str) + "\n"
     pack_data.write_if_changed(ctx.folder(pack) / EVAL_FILE, text)
     return report
+
+
+def _guard_evaluation(pack: Pack, ctx: PackContext) -> dict[str, Any] | None:
+    """How many held-out requests (all legitimate) the pack's injection detector would refuse."""
+    guard, holdout = pack.manifest.guard, pack.manifest.holdout
+    if guard is None or holdout is None or not ctx.ws.store.exists(Layer.L2_TASK, guard.name):
+        return None
+    record = ctx.ws.store.resolve(f"l2/{guard.name}")
+    threshold = float(record.metrics[THRESHOLD_METRIC])
+    texts = pack_data.heldout_texts(ctx.ws.lake.read(holdout.dataset).to_pandas(), holdout)
+    blocked = sum(s >= threshold for s in prompt_scores(ctx.ws, record.ref, texts))
+    return {
+        "model": record.ref,
+        "threshold": threshold,
+        "heldout_requests": len(texts),
+        "blocked": blocked,
+        "false_block_rate": round(blocked / len(texts), 4) if texts else 0.0,
+        **{k: v for k, v in record.metrics.items() if k.startswith(("test_", "holdout"))},
+    }
 
 
 def read_evaluation(pack: Pack, home: Path) -> dict[str, Any] | None:

@@ -6,6 +6,11 @@ between a tool call the user asks for and one smuggled in by a document, between
 training and role play that switches the rules off. Each template below pairs the two sides with
 the same wording around them, so the words that differ are the ones that decide.
 
+The `service` kind is a customer's own short request ("I want to cancel my card.", "How do I
+delete my account?") against the same request with an override or a hijack appended. Without it
+a detector learns that a short imperative naming "cancel", "delete" or "stop" is an attack, and
+an assistant behind it refuses ordinary service requests.
+
 `templated_examples(seed, per_label)` draws a fixed-seed sample of each side; the detector's build
 adds them to its training rows only (never to its test split or the hold-outs).
 """
@@ -172,6 +177,46 @@ FACTS = (
     "the new card readers arrive next week",
 )
 
+REQUESTS = (
+    "I want to cancel my {thing}.",
+    "Please close my {thing}.",
+    "How do I delete my {thing}?",
+    "Can you stop my {thing}?",
+    "I need to reset my {thing}.",
+    "Remove my {thing}, please.",
+    "I'd like to change my {thing}.",
+    "Why was my {thing} blocked?",
+    "Is there a way to undo my {thing}?",
+    "My {thing} isn't working, what should I do?",
+    "Help! I can't get into my {thing}.",
+    "How long does it take to activate my {thing}?",
+)
+THINGS = (
+    "account",
+    "subscription",
+    "order",
+    "card",
+    "booking",
+    "phone plan",
+    "membership",
+    "appointment",
+    "direct debit",
+    "password",
+    "parking permit",
+    "insurance policy",
+    "online profile",
+    "delivery",
+    "reservation",
+    "broadband contract",
+    "loan application",
+    "meter reading",
+)
+TAILS = ("", " Thanks.", " It's urgent.", " I'm abroad at the moment.")
+
+
+def _requests() -> list[str]:
+    return [r.format(thing=t) for r, t in itertools.product(REQUESTS, THINGS)]
+
 
 def _encodings(text: str) -> list[str]:
     return [
@@ -197,6 +242,11 @@ def injections() -> dict[str, list[str]]:
         ],
         "encoded": [o + e for o, s in itertools.product(OBEY, SECRETS) for e in _encodings(s)],
         "indirect": [f"{v}{o}." for v, o in itertools.product(VOICES, ORDERS)],
+        "service": [
+            f"{r} {o} {rule} and {g}."
+            for r, o, rule, g in itertools.product(_requests(), OPENERS[:3], RULES[:4], GOALS)
+        ]
+        + [f"{r} Also {h}{x}." for r, h, x in itertools.product(_requests(), HARMFUL, STEALTH[:4])],
     }
 
 
@@ -214,16 +264,18 @@ def look_alikes() -> dict[str, list[str]]:
         "indirect": [
             f"{n}{f}. Turn this into a short notice." for n, f in itertools.product(NOTICES, FACTS)
         ],
+        "service": [f"{r}{t}" for r, t in itertools.product(_requests(), TAILS)],
     }
 
 
 def templated_examples(seed: int, per_label: int) -> list[tuple[str, str]]:
-    """About `per_label` injections and as many look-alikes, spread evenly over the kinds (all of
-    a kind when it has fewer), drawn with a fixed seed."""
+    """`per_label` injections and as many look-alikes, spread evenly over the kinds (all of a
+    kind when it has fewer, so a label may fall short), drawn with a fixed seed."""
     rng = random.Random(seed)
     rows: list[tuple[str, str]] = []
     for label, kinds in (("injection", injections()), ("benign", look_alikes())):
-        share = -(-per_label // len(kinds))
-        for texts in kinds.values():
+        base, extra = divmod(per_label, len(kinds))
+        for i, texts in enumerate(kinds.values()):
+            share = base + (i < extra)
             rows += [(t, label) for t in rng.sample(texts, min(share, len(texts)))]
     return rows

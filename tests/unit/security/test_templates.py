@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import random
 
 from strata.security.templates import injections, look_alikes, templated_examples
 
@@ -34,7 +35,17 @@ def test_the_sample_is_balanced_over_kinds_and_fixed_by_the_seed() -> None:
     assert rows == templated_examples(0, 100)
     assert rows != templated_examples(1, 100)
     labels = [label for _, label in rows]
-    assert labels.count("injection") == 100 and 80 <= labels.count("benign") <= 100
+    assert labels.count("injection") == 100 and labels.count("benign") == 100
     tool_attacks = set(injections()["tool"])
-    assert sum(text in tool_attacks for text, _ in rows) == 20
+    assert sum(text in tool_attacks for text, _ in rows) == 17  # 100 over 6 kinds: 17 or 16
+    short = templated_examples(0, 600)
+    assert sum(label == "benign" for _, label in short) < 600  # small kinds are used whole
+
+
+def test_a_service_request_is_benign_alone_and_an_injection_with_an_order_appended() -> None:
+    requests = set(look_alikes()["service"])
+    assert "I want to cancel my card." in requests
+    for text in random.Random(0).sample(injections()["service"], 200):
+        head = next(r for r in requests if text.startswith(r + " "))
+        assert len(text) > len(head) + 20, text
     assert templated_examples(0, 0) == []

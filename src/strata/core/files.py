@@ -1,4 +1,4 @@
-"""Reading a user's CSV for a command: a missing file or column is a clear error, not a trace."""
+"""Reading a user's CSV: a missing file or column is a clear error, not a trace."""
 
 from __future__ import annotations
 
