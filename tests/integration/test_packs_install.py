@@ -115,5 +115,7 @@ def test_the_guard_is_built_on_request_and_measured_on_held_out_requests(install
     measured = report["evaluation"]["guard"]
     assert measured["heldout_requests"] == 77
     assert measured["blocked"] == round(measured["false_block_rate"] * 77)
+    assert measured["model"] == "l2/injection-detector@1"
+    assert (installed / "packs" / "finance" / "guard.json").is_file()  # kept for re-runs
     again = run_cli(installed, "packs", "install", "finance", *QUICK, "--guard", "--json")
     assert not again["changed"] and again["evaluation"]["guard"] == measured

@@ -104,7 +104,9 @@ def up(
     ] = None,
     data_dir: Annotated[
         Path | None,
-        typer.Option(envvar="STRATA_PACKS_DATA", help="Folder of shared data (banking77)."),
+        typer.Option(
+            envvar="STRATA_PACKS_DATA", help="Folder of shared data (banking77, jailbreak)."
+        ),
     ] = None,
     host: Annotated[str | None, typer.Option(help="Address to bind (default serve.host).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default serve.port, 8700).")] = None,

@@ -20,10 +20,10 @@ from strata.models.layers import Layer
 from strata.packs import data as pack_data
 from strata.packs.base import DatasetEntry, Pack, pack_file
 from strata.packs.errors import PackNotInstalled
+from strata.packs.guard import guard_evaluation
 from strata.packs.publish import AppPublisher, KbBuilder
-from strata.security.injection import THRESHOLD_METRIC
 from strata.train.adapt import adapt
-from strata.train.detector import DetectorOptions, build_detector, prompt_scores
+from strata.train.detector import DetectorOptions, build_detector
 from strata.train.spec import AdaptSpec, TuneSpec
 from strata.train.tune import tune
 from strata.train.workspace import Workspace
@@ -330,32 +330,13 @@ def evaluate_pack(pack: Pack, ctx: PackContext) -> dict[str, Any]:
         record = ctx.ws.store.resolve(f"l2/{pack.manifest.l2.name}")
         split = record.details.get("split", {})
         report["intent"] = {"model": record.ref, **record.metrics, "split": split}
-    guard = _guard_evaluation(pack, ctx)
+    guard = guard_evaluation(pack.manifest, ctx.ws, ctx.folder(pack))
     if guard is not None:
         report["guard"] = guard
     report.update(pack.evaluate(ctx))
     text = json.dumps(report, indent=2, sort_keys=True, default=str) + "\n"
     pack_data.write_if_changed(ctx.folder(pack) / EVAL_FILE, text)
     return report
-
-
-def _guard_evaluation(pack: Pack, ctx: PackContext) -> dict[str, Any] | None:
-    """How many held-out requests (all legitimate) the pack's injection detector would refuse."""
-    guard, holdout = pack.manifest.guard, pack.manifest.holdout
-    if guard is None or holdout is None or not ctx.ws.store.exists(Layer.L2_TASK, guard.name):
-        return None
-    record = ctx.ws.store.resolve(f"l2/{guard.name}")
-    threshold = float(record.metrics[THRESHOLD_METRIC])
-    texts = pack_data.heldout_texts(ctx.ws.lake.read(holdout.dataset).to_pandas(), holdout)
-    blocked = sum(s >= threshold for s in prompt_scores(ctx.ws, record.ref, texts))
-    return {
-        "model": record.ref,
-        "threshold": threshold,
-        "heldout_requests": len(texts),
-        "blocked": blocked,
-        "false_block_rate": round(blocked / len(texts), 4) if texts else 0.0,
-        **{k: v for k, v in record.metrics.items() if k.startswith(("test_", "holdout"))},
-    }
 
 
 def read_evaluation(pack: Pack, home: Path) -> dict[str, Any] | None:

@@ -1,0 +1,54 @@
+"""How many legitimate requests a pack's injection detector would refuse.
+
+The pack's held-out requests are all legitimate customer requests, so every one the detector
+flags is a false block. Scoring them takes seconds to a minute, so the result is kept in the
+pack folder and recomputed only when the detector, its threshold or the dataset version changes:
+a re-install or `strata up` on a built home stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from strata.models.layers import Layer
+from strata.packs import data as pack_data
+from strata.packs.base import PackManifest
+from strata.security.injection import THRESHOLD_METRIC
+from strata.train.detector import prompt_scores
+from strata.train.workspace import Workspace
+
+GUARD_FILE = "guard.json"
+
+
+def guard_evaluation(manifest: PackManifest, ws: Workspace, folder: Path) -> dict[str, Any] | None:
+    """The detector's false-block rate on the held-out requests (None without a detector)."""
+    guard, holdout = manifest.guard, manifest.holdout
+    if guard is None or holdout is None or not ws.store.exists(Layer.L2_TASK, guard.name):
+        return None
+    record = ws.store.resolve(f"l2/{guard.name}")
+    threshold = float(record.metrics[THRESHOLD_METRIC])
+    latest = ws.lake.dataset(holdout.dataset).latest
+    key = {
+        "model": record.ref,
+        "threshold": threshold,
+        "dataset": f"{holdout.dataset}@{latest.version if latest else 0}",
+    }
+    path = folder / GUARD_FILE
+    if path.is_file():
+        kept: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        if kept.get("key") == key:
+            return dict(kept["result"])
+    texts = pack_data.heldout_texts(ws.lake.read(holdout.dataset).to_pandas(), holdout)
+    blocked = sum(s >= threshold for s in prompt_scores(ws, record.ref, texts))
+    result = {
+        **key,
+        "heldout_requests": len(texts),
+        "blocked": blocked,
+        "false_block_rate": round(blocked / len(texts), 4) if texts else 0.0,
+        **{k: v for k, v in record.metrics.items() if k.startswith(("test_", "holdout"))},
+    }
+    text = json.dumps({"key": key, "result": result}, indent=2, sort_keys=True) + "\n"
+    pack_data.write_if_changed(path, text)
+    return result
