@@ -262,7 +262,9 @@ class _Installer:
         options = DetectorOptions(
             name=entry.name, base=base, mode=entry.mode, templated=entry.templated
         )
-        report = build_detector(self.ctx.ws, source, options, self.progress)
+        report = build_detector(
+            self.ctx.ws, source, options, lambda stage, f: self.progress(f"guard: {stage}", f)
+        )
         facts = {"threshold": report["threshold"], "mode": entry.mode}
         facts |= {f"test_{k}": report["test"][k] for k in ("tpr", "fpr")}
         self.steps.append(StepReport("guard", report["model"], report["created"], facts))

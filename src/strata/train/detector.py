@@ -4,7 +4,8 @@
 label with a fixed seed, ingests both parts into the lake, adds templated prompts to the training
 part only, tunes an L2 classifier, picks the threshold for a false-positive budget on validation,
 and stores it with the test and hold-out metrics on the model. A re-run changes nothing (same
-ingests, same job key). `strata security train-injection` and packs call it.
+ingests, same job key) and returns the stored report without scoring anything again.
+`strata security train-injection` and packs call it.
 """
 
 from __future__ import annotations
@@ -149,6 +150,9 @@ def build_detector(
     )
     result = tune(ws, spec, progress)
     ref = result.record.ref
+    kept = result.record.details.get("evaluation", {}).get("injection")
+    if not result.created and kept and kept.get("options") == asdict(options):
+        return {**kept, "created": False}  # same model, same calibration: nothing to redo
     texts, truth = _read(ws, TRAIN_DATASET)
     _, held = stratified_split(["i" if t else "b" for t in truth], spec.val_fraction, options.seed)
     # The threshold is calibrated on real prompts only: templated ones are easy to tell apart,
