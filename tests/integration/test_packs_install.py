@@ -119,3 +119,15 @@ def test_the_guard_is_built_on_request_and_measured_on_held_out_requests(install
     assert (installed / "packs" / "finance" / "guard.json").is_file()  # kept for re-runs
     again = run_cli(installed, "packs", "install", "finance", *QUICK, "--guard", "--json")
     assert not again["changed"] and again["evaluation"]["guard"] == measured
+
+
+def test_a_missing_jailbreak_file_says_how_to_install_without_the_guard(
+    installed: Path, tmp_path: Path
+) -> None:
+    only_banking = tmp_path / "data"
+    (only_banking / "banking77").mkdir(parents=True)
+    (only_banking / "banking77" / "train.csv").symlink_to(DATA / "banking77" / "train.csv")
+    args = ["packs", "install", "finance", *QUICK, "--guard", "--data-dir", str(only_banking)]
+    result = invoke_cli(installed, *args)
+    assert result.exit_code == 1
+    assert "needs jailbreak/train.csv" in result.output and "--no-guard" in result.output

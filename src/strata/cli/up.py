@@ -108,6 +108,13 @@ def up(
             envvar="STRATA_PACKS_DATA", help="Folder of shared data (banking77, jailbreak)."
         ),
     ] = None,
+    guard: Annotated[
+        bool | None,
+        typer.Option(
+            "--guard/--no-guard",
+            help="Build the injection detector (default: full yes, quick no; needs jailbreak).",
+        ),
+    ] = None,
     host: Annotated[str | None, typer.Option(help="Address to bind (default serve.host).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default serve.port, 8700).")] = None,
 ) -> None:
@@ -116,7 +123,7 @@ def up(
     settings = app_state.settings
     out = console()
     out.print(f"Preparing {settings.home} (the first run builds the finance pack: minutes)…")
-    options = install_options(profile, encoder, rows_per_label, None, data_dir)
+    options = install_options(profile, encoder, rows_per_label, None, data_dir, guard)
     report = run_install(app_state, "finance", options, show_progress=True)
     _summary(report)
     key, created = admin_key(app_state)

@@ -19,7 +19,7 @@ from strata.lake.spec import DataSpec, load_spec
 from strata.models.layers import Layer
 from strata.packs import data as pack_data
 from strata.packs.base import DatasetEntry, Pack, pack_file
-from strata.packs.errors import PackNotInstalled
+from strata.packs.errors import PackDataMissing, PackNotInstalled
 from strata.packs.guard import guard_evaluation
 from strata.packs.publish import AppPublisher, KbBuilder
 from strata.train.adapt import adapt
@@ -255,9 +255,14 @@ class _Installer:
         entry = self.manifest.guard
         if entry is None or not self.options.guard:
             return
-        source = pack_data.source_path(
-            self.pack, DatasetEntry(name=entry.name, source=entry.source), self.data_dir
-        )
+        try:
+            source = pack_data.source_path(
+                self.pack, DatasetEntry(name=entry.name, source=entry.source), self.data_dir
+            )
+        except PackDataMissing as exc:
+            raise PackDataMissing(
+                exc.message, hint=f"{exc.hint} Or install without it: --no-guard.", **exc.context
+            ) from exc
         base = self.options.encoder or self.ctx.default_encoder
         options = DetectorOptions(
             name=entry.name, base=base, mode=entry.mode, templated=entry.templated
