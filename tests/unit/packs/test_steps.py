@@ -68,3 +68,20 @@ def test_a_generator_needs_a_runtime() -> None:
     out = _run(workflow, {"text": TEXT, "labels": _labels(0.9), "date": "2026-11-28"})
     with pytest.raises(InvalidAppSpec, match="needs models"):
         _run(guide, {"workflow": out["workflow"], "passages": [PASSAGE], "generator": "l0/x"})
+
+
+def test_a_flagged_request_gets_the_template_and_a_warning_never_the_generator() -> None:
+    out = _run(workflow, {"text": TEXT, "labels": _labels(0.9), "date": "2026-11-28"})
+    reasons = ["prompt injection suspected (score 0.97 >= 0.85)"]
+    params = {"workflow": out["workflow"], "passages": [PASSAGE], "text": TEXT}
+    # A generator that does not exist: calling it would raise, so the template proves it was kept
+    # away from the flagged text.
+    page = _run(guide, {**params, "generator": "l0/no-such-llm", "flagged": reasons})
+    assert page["written_by"] == "template" and page["flagged"] == reasons
+    assert page["guide"].startswith("CHECK BEFORE ACTING") and reasons[0] in page["guide"]
+    assert page["citations"][0] == "disputes-and-chargebacks.html p.1 #0"
+    clarify = _run(guide, {"workflow": None, "question": "Which card?", "flagged": reasons})
+    assert clarify["guide"].startswith("CHECK BEFORE ACTING")
+    assert clarify["guide"].splitlines()[1].startswith("Ask the customer:")
+    plain = _run(guide, {**params, "flagged": []})
+    assert plain["flagged"] == [] and not plain["guide"].startswith("CHECK")

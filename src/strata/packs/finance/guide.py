@@ -52,6 +52,14 @@ def template_guide(workflow: dict[str, Any], passages: Sequence[dict[str, Any]])
     return "\n".join(lines)
 
 
+def flag_warning(reasons: Sequence[str]) -> str:
+    """The line a flagged request's guide opens with."""
+    return (
+        f"CHECK BEFORE ACTING: the injection check flagged this request ({'; '.join(reasons)}). "
+        "No generator has read it; confirm with the customer what they need."
+    )
+
+
 def clarify_guide(question: str, top: Sequence[dict[str, Any]]) -> str:
     """The guide when the intent is unclear: the question to ask, and the candidates."""
     options = ", ".join(f"{t['label']} ({float(t['score']):.0%})" for t in top)

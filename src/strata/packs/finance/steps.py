@@ -9,7 +9,14 @@ from typing import Any
 
 from strata.apps import InvalidAppSpec, StepContext
 from strata.models import ChatMessage
-from strata.packs.finance.guide import citation, clarify_guide, grounded, prompt, template_guide
+from strata.packs.finance.guide import (
+    citation,
+    clarify_guide,
+    flag_warning,
+    grounded,
+    prompt,
+    template_guide,
+)
 from strata.packs.finance.slots import extract
 from strata.packs.finance.workflows import catalogue, fill
 
@@ -62,25 +69,32 @@ async def workflow(params: dict[str, Any], ctx: StepContext) -> dict[str, Any]:
 
 
 async def guide(params: dict[str, Any], ctx: StepContext) -> dict[str, Any]:
-    """`with: {workflow, passages, text, top?, question?, generator?}` -> `{guide, citations}`.
+    """`with: {workflow, passages, text, top?, question?, generator?, flagged?}` ->
+    `{guide, citations, written_by, flagged}`.
 
     With `generator` (a model reference) the guide is written in prose from the passages;
-    without one a deterministic template writes it.
+    without one a deterministic template writes it. `flagged` holds the reasons the injection
+    check gave: a flagged request never reaches the generator, and its guide opens with a warning
+    for the employee, so a false alarm costs a second look, not the customer's answer.
     """
     found = params.get("workflow")
     hits = list(params.get("passages") or [])
+    flagged = [str(reason) for reason in params.get("flagged") or []]
+    warning = [flag_warning(flagged)] if flagged else []
     if not found:
         question = str(params.get("question") or "")
         text = clarify_guide(question, list(params.get("top") or []))
-        return {"guide": text, "citations": [], "written_by": "template"}
+        return {"guide": "\n".join([*warning, text]), "citations": [], "written_by": "template",
+                "flagged": flagged}  # fmt: skip
     passages = grounded(hits, found.get("policies") or [])
     citations = [citation(p) for p in passages[:3]]
     generator = params.get("generator")
-    if generator:
+    if generator and not flagged:
         text = await _generate(str(generator), found, passages, str(params.get("text")), ctx)
-        return {"guide": text, "citations": citations, "written_by": str(generator)}
-    return {"guide": template_guide(found, passages), "citations": citations,
-            "written_by": "template"}  # fmt: skip
+        return {"guide": text, "citations": citations, "written_by": str(generator),
+                "flagged": flagged}  # fmt: skip
+    text = "\n".join([*warning, template_guide(found, passages)])
+    return {"guide": text, "citations": citations, "written_by": "template", "flagged": flagged}
 
 
 async def _generate(
