@@ -114,7 +114,7 @@ def test_the_guard_is_built_on_request_and_measured_on_held_out_requests(install
     assert {s["step"] for s in report["steps"] if s["created"]} == {"guard"}
     measured = report["evaluation"]["guard"]
     assert measured["heldout_requests"] == 77
-    assert measured["blocked"] == round(measured["false_block_rate"] * 77)
+    assert measured["flagged"] == round(measured["false_flag_rate"] * 77)
     assert measured["model"] == "l2/injection-detector@1"
     assert (installed / "packs" / "finance" / "guard.json").is_file()  # kept for re-runs
     again = run_cli(installed, "packs", "install", "finance", *QUICK, "--guard", "--json")

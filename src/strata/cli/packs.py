@@ -159,9 +159,9 @@ def print_metrics(evaluation: dict[str, Any]) -> None:
             value = section.get("accuracy", section.get("hit_rate"))
             out.print(f"  {label:<17} {value:.4f} on {section.get('cases', '?')} authored cases")
     guard = evaluation.get("guard", {})
-    if "false_block_rate" in guard:
+    if "false_flag_rate" in guard:
         out.print(
-            f"  guard blocks      {guard['false_block_rate']:.4f} of {guard['heldout_requests']} "
+            f"  guard flags       {guard['false_flag_rate']:.4f} of {guard['heldout_requests']} "
             f"held-out requests ({guard['model']})"
         )
 

@@ -1,9 +1,10 @@
-"""How many legitimate requests a pack's injection detector would refuse.
+"""How many legitimate requests a pack's injection detector flags.
 
 The pack's held-out requests are all legitimate customer requests, so every one the detector
-flags is a false block. Scoring them takes seconds to a minute, so the result is kept in the
-pack folder and recomputed only when the detector, its threshold or the dataset version changes:
-a re-install or `strata up` on a built home stays fast.
+flags is a false alarm: a refusal where the gateway's filter runs, a warning in the finance app.
+Scoring them takes seconds to a minute, so the result is kept in the pack folder and recomputed
+only when the detector, its threshold or the dataset version changes: a re-install or `strata up`
+on a built home stays fast.
 """
 
 from __future__ import annotations
@@ -20,10 +21,11 @@ from strata.train.detector import prompt_scores
 from strata.train.workspace import Workspace
 
 GUARD_FILE = "guard.json"
+GUARD_FORMAT = 2  # part of the key: a result written in another layout is measured again
 
 
 def guard_evaluation(manifest: PackManifest, ws: Workspace, folder: Path) -> dict[str, Any] | None:
-    """The detector's false-block rate on the held-out requests (None without a detector)."""
+    """The detector's false-flag rate on the held-out requests (None without a detector)."""
     guard, holdout = manifest.guard, manifest.holdout
     if guard is None or holdout is None or not ws.store.exists(Layer.L2_TASK, guard.name):
         return None
@@ -31,6 +33,7 @@ def guard_evaluation(manifest: PackManifest, ws: Workspace, folder: Path) -> dic
     threshold = float(record.metrics[THRESHOLD_METRIC])
     latest = ws.lake.dataset(holdout.dataset).latest
     key = {
+        "format": GUARD_FORMAT,
         "model": record.ref,
         "threshold": threshold,
         "dataset": f"{holdout.dataset}@{latest.version if latest else 0}",
@@ -41,12 +44,12 @@ def guard_evaluation(manifest: PackManifest, ws: Workspace, folder: Path) -> dic
         if kept.get("key") == key:
             return dict(kept["result"])
     texts = pack_data.heldout_texts(ws.lake.read(holdout.dataset).to_pandas(), holdout)
-    blocked = sum(s >= threshold for s in prompt_scores(ws, record.ref, texts))
+    flagged = sum(s >= threshold for s in prompt_scores(ws, record.ref, texts))
     result = {
         **key,
         "heldout_requests": len(texts),
-        "blocked": blocked,
-        "false_block_rate": round(blocked / len(texts), 4) if texts else 0.0,
+        "flagged": flagged,
+        "false_flag_rate": round(flagged / len(texts), 4) if texts else 0.0,
         **{k: v for k, v in record.metrics.items() if k.startswith(("test_", "holdout"))},
     }
     text = json.dumps({"key": key, "result": result}, indent=2, sort_keys=True) + "\n"
