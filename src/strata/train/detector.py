@@ -124,6 +124,22 @@ def _holdout(ws: Workspace, ref: str, name: str, threshold: float) -> dict[str, 
     return binary_metrics(prompt_scores(ws, ref, frame["text"].tolist()), truth, threshold)
 
 
+def _calibrate(
+    ws: Workspace, ref: str, made: set[str], spec: TuneSpec, max_fpr: float
+) -> tuple[float, dict[str, Any]]:
+    """The threshold for `max_fpr` on the tune's validation split, and the metrics there.
+
+    Real prompts only: templated ones are easy to tell apart, and counting them would let the
+    FPR budget go to the hard benign prompts.
+    """
+    texts, truth = _read(ws, TRAIN_DATASET)
+    _, held = stratified_split(["i" if t else "b" for t in truth], spec.val_fraction, spec.seed)
+    val = [int(i) for i in held if texts[i] not in made]
+    scores = prompt_scores(ws, ref, [texts[i] for i in val])
+    threshold = pick_threshold(scores, [truth[i] for i in val], max_fpr)
+    return threshold, binary_metrics(scores, [truth[i] for i in val], threshold)
+
+
 def build_detector(
     ws: Workspace,
     jailbreak: Path,
@@ -153,15 +169,7 @@ def build_detector(
     kept = result.record.details.get("evaluation", {}).get("injection")
     if not result.created and kept and kept.get("options") == asdict(options):
         return {**kept, "created": False}  # same model, same calibration: nothing to redo
-    texts, truth = _read(ws, TRAIN_DATASET)
-    _, held = stratified_split(["i" if t else "b" for t in truth], spec.val_fraction, options.seed)
-    # The threshold is calibrated on real prompts only: templated ones are easy to tell apart,
-    # and counting them would let the FPR budget go to the hard benign prompts.
-    made = {text for text, _ in templated}
-    val = [int(i) for i in held if texts[i] not in made]
-    val_scores = prompt_scores(ws, ref, [texts[i] for i in val])
-    threshold = pick_threshold(val_scores, [truth[i] for i in val], options.max_fpr)
-    validation = binary_metrics(val_scores, [truth[i] for i in val], threshold)
+    threshold, validation = _calibrate(ws, ref, {t for t, _ in templated}, spec, options.max_fpr)
     test_texts, test_truth = _read(ws, TEST_DATASET)
     report = {
         "model": ref,
