@@ -40,10 +40,11 @@ def train_injection(
     as_json: JsonOption = False,
 ) -> None:
     """Build the injection detector end to end (idempotent: a re-run changes nothing)."""
+    from strata.core.errors import InvalidInput
     from strata.train.detector import HOLDOUTS, DetectorOptions, build_detector
 
     if mode not in ("body", "fast"):
-        raise typer.BadParameter(f"{mode!r} is not a mode; use body or fast.", param_hint="--mode")
+        raise InvalidInput(f"--mode {mode!r} is not valid.", hint="Use --mode body or --mode fast.")
     options = DetectorOptions(
         name=name,
         base=base,

@@ -16,7 +16,7 @@ import strata
 from strata.lake.spec import DataSpec
 from strata.packs.base import DatasetEntry, HoldoutEntry, Pack, pack_file
 from strata.packs.errors import InvalidPack, PackDataMissing
-from strata.train.split import stratified_split
+from strata.train.split import Index, stratified_split
 
 DATA_ENV = "STRATA_PACKS_DATA"
 
@@ -80,21 +80,23 @@ def limited_copy(source: Path, label: str, per_label: int, out: Path) -> Path:
     return write_if_changed(out, _csv_text(frame[keep]))
 
 
-def training_rows(frame: pd.DataFrame, holdout: HoldoutEntry) -> pd.DataFrame:
-    """The rows of the labelled dataset outside its validation split.
-
-    The split is `stratified_split` with the holdout's fraction and seed over the rows in lake
-    order, exactly the split `strata train tune` makes, so the validation rows never train the L1.
-    """
+def _split(frame: pd.DataFrame, holdout: HoldoutEntry) -> tuple[Index, Index]:
+    """(training, validation) row positions: `stratified_split` with the holdout's fraction and
+    seed over the rows in lake order, exactly the split `strata train tune` makes."""
     labels = [str(v) for v in frame[holdout.label]]
-    train, _ = stratified_split(labels, holdout.val_fraction, holdout.seed)
+    return stratified_split(labels, holdout.val_fraction, holdout.seed)
+
+
+def training_rows(frame: pd.DataFrame, holdout: HoldoutEntry) -> pd.DataFrame:
+    """The rows of the labelled dataset outside its validation split, so the validation rows
+    never train the L1."""
+    train, _ = _split(frame, holdout)
     return frame.iloc[train][[holdout.text, holdout.label]].reset_index(drop=True)
 
 
 def heldout_texts(frame: pd.DataFrame, holdout: HoldoutEntry) -> list[str]:
     """The texts of the labelled dataset's validation split (the complement of `training_rows`)."""
-    labels = [str(v) for v in frame[holdout.label]]
-    _, held = stratified_split(labels, holdout.val_fraction, holdout.seed)
+    _, held = _split(frame, holdout)
     return [str(t) for t in frame.iloc[held][holdout.text]]
 
 
