@@ -4,12 +4,14 @@
 label with a fixed seed, ingests both parts into the lake, adds templated prompts to the training
 part only, tunes an L2 classifier, picks the threshold for a false-positive budget on validation,
 and stores it with the test and hold-out metrics on the model. A re-run changes nothing (same
-ingests, same job key) and returns the stored report without scoring anything again.
+ingests, same job key) and returns the stored report without scoring anything again, unless
+the hold-out files changed since it was made: then the calibration and the metrics are redone.
 `strata security train-injection` and packs call it.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -118,6 +120,14 @@ def _read(ws: Workspace, dataset: str) -> tuple[list[str], list[bool]]:
     return frame["text"].astype(str).tolist(), [x == POSITIVE for x in frame["label"]]
 
 
+def holdout_digests() -> dict[str, str]:
+    """The sha256 of each hold-out file, so a stored report is reused only for the same files."""
+    return {
+        part: hashlib.sha256(authored_data(f"injection_{part}.csv").read_bytes()).hexdigest()
+        for part in HOLDOUTS
+    }
+
+
 def _holdout(ws: Workspace, ref: str, name: str, threshold: float) -> dict[str, Any]:
     frame = labelled(authored_data(f"injection_{name}.csv"), "text", "label", POSITIVE)
     truth = [x == POSITIVE for x in frame["label"]]
@@ -166,9 +176,11 @@ def build_detector(
     )
     result = tune(ws, spec, progress)
     ref = result.record.ref
-    kept = result.record.details.get("evaluation", {}).get("injection")
-    if not result.created and kept and kept.get("options") == asdict(options):
-        return {**kept, "created": False}  # same model, same calibration: nothing to redo
+    kept = result.record.details.get("evaluation", {}).get("injection") or {}
+    digests = holdout_digests()
+    same = kept.get("options") == asdict(options) and kept.get("holdout_files") == digests
+    if not result.created and same:
+        return {**kept, "created": False}  # same model, calibration and hold-outs: nothing to redo
     threshold, validation = _calibrate(ws, ref, {t for t, _ in templated}, spec, options.max_fpr)
     test_texts, test_truth = _read(ws, TEST_DATASET)
     report = {
@@ -181,6 +193,7 @@ def build_detector(
         "fpr_budget_met": validation["fpr"] <= options.max_fpr,
         "test": binary_metrics(prompt_scores(ws, ref, test_texts), test_truth, threshold),
         **{part: _holdout(ws, ref, part, threshold) for part in HOLDOUTS},
+        "holdout_files": digests,
     }
     metrics = {
         THRESHOLD_METRIC: threshold,
