@@ -4,9 +4,11 @@ Protocol (SKAB's outlier-detection setting): valve1 + valve2, each labelled file
 its first 400 rows train, the rest test; point-wise F1, false-alarm rate (FAR), missed-alarm rate
 (MAR) pooled over files; BA = 1 - (FAR + MAR) / 2. The same figures are computed on copies whose
 starts are cropped by a random offset (fixed seed), so a detector keyed to row position would show.
-`anomaly-free/` is not used. `--select` runs the training-only validation that checks the defaults.
+`anomaly-free/` (a separate normal run of the rig) is never a test: it gives the false-alarm rate
+of the defaults on normal data, and `--calibrate` solves the threshold margin that meets the
+false-alarm budget there. `--select` runs the training-only validation that checks the defaults.
 
-    .venv/bin/python bench/skab.py [--data ../shared/data/skab] [--seed 0] [--select]
+    .venv/bin/python bench/skab.py [--data ../shared/data/skab] [--seed 0] [--select] [--calibrate]
 
 Prints a table, then one JSON line with the ratios last.
 """
@@ -18,14 +20,14 @@ import itertools
 import json
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats  # type: ignore[import-untyped]
+from scipy import stats
 
 from strata.core.settings import ModelSettings
 from strata.models.backends.anomaly import load
@@ -46,6 +48,9 @@ FEATURES = [
     "Volume Flow RateRMS",
 ]
 GOAL = {"f1": 0.80, "far": 0.12, "ba": 0.82}
+FREE_FILE = Path("anomaly-free") / "anomaly-free.csv"
+FREE_SEGMENT = 1140  # rows of a typical valve file: TRAIN_ROWS to train, the rest to score
+FREE_OFFSETS = (0, 285, 570, 855)  # four cuts of the run into segments, a quarter segment apart
 
 
 @dataclass(frozen=True)
@@ -139,11 +144,10 @@ def run_hotelling(machines: list[Machine], window: int | None) -> dict[str, Any]
     return anomaly_metrics(np.concatenate(truth), np.concatenate(flags))
 
 
-def select(machines: list[Machine], folder: Path, seed: int) -> list[dict[str, Any]]:
-    """Training-only validation: per file, fit on rows 0-279, validate on rows 280-399.
+def validation_sets(machines: list[Machine], seed: int) -> tuple[list[pd.DataFrame], ...]:
+    """Per file: fit rows 0-279; rows 280-399 as they are, and with a 3-sigma level shift.
 
-    The validation rows score once as they are (false alarms) and once with a level shift of
-    3 standard deviations in one randomly chosen feature (misses); fixed seed. No test row is read.
+    The shift hits one randomly chosen feature per file (fixed seed). No test row is read.
     """
     rng = np.random.default_rng(seed)
     shifts = [(int(rng.integers(len(FEATURES))), float(rng.choice([-3.0, 3.0]))) for _ in machines]
@@ -155,19 +159,82 @@ def select(machines: list[Machine], folder: Path, seed: int) -> list[dict[str, A
         inner.append(head)
         clean.append(tail)
         faulty.append(shifted)
+    return inner, clean, faulty
+
+
+def validate(
+    sets: tuple[list[pd.DataFrame], ...], options: AnomalyOptions, folder: Path
+) -> dict[str, float]:
+    """Training-only FAR (clean validation rows), MAR (shifted ones) and BA of `options`."""
+    inner, clean, faulty = sets
+    train_anomaly(pd.concat(inner), FEATURES, folder, options, "datetime", "file")
+    detector = load(_record(folder), ModelSettings())
+    flags = [detector.detect(f) for f in clean] + [detector.detect(f) for f in faulty]
+    truth = [np.zeros(len(f), bool) for f in clean] + [np.ones(len(f), bool) for f in faulty]
+    score = anomaly_metrics(np.concatenate(truth), np.concatenate(flags))
+    return {k: score[k] for k in ("far", "mar", "ba")}
+
+
+def select(machines: list[Machine], folder: Path, seed: int) -> list[dict[str, Any]]:
+    """Training-only validation of a grid of options (see `validation_sets`), best BA first."""
+    sets = validation_sets(machines, seed)
     grid = itertools.product([5, 10, 20, 30], ["rms", "max"], [True, False], [0.99, 1.0])
     results = []
     for window, aggregate, spread, quantile in grid:
         options = AnomalyOptions(
             window=window, aggregate=aggregate, spread=spread, threshold_quantile=quantile
         )
-        train_anomaly(pd.concat(inner), FEATURES, folder, options, "datetime", "file")
-        detector = load(_record(folder), ModelSettings())
-        flags = [detector.detect(f) for f in clean] + [detector.detect(f) for f in faulty]
-        truth = [np.zeros(len(f), bool) for f in clean] + [np.ones(len(f), bool) for f in faulty]
-        score = anomaly_metrics(np.concatenate(truth), np.concatenate(flags))
-        results.append({"options": options, **{k: score[k] for k in ("far", "mar", "ba")}})
+        results.append({"options": options, **validate(sets, options, folder)})
     return sorted(results, key=lambda r: -r["ba"])
+
+
+def free_segments(free: pd.DataFrame, offset: int) -> list[Machine]:
+    """The anomaly-free run cut into FREE_SEGMENT-row machines from `offset`, split as files."""
+    out = []
+    for i, start in enumerate(range(offset, len(free) - FREE_SEGMENT + 1, FREE_SEGMENT)):
+        part = free.iloc[start : start + FREE_SEGMENT].reset_index(drop=True)
+        part = part.assign(file=f"free/{i}", anomaly=0)
+        out.append(Machine(f"free/{i}", part.iloc[:TRAIN_ROWS], part.iloc[TRAIN_ROWS:]))
+    return out
+
+
+def free_far(free: pd.DataFrame, options: AnomalyOptions, folder: Path) -> float:
+    """False-alarm rate of `options` on the anomaly-free run, pooled over FREE_OFFSETS cuts."""
+    alarms, rows = 0.0, 0.0
+    for offset in FREE_OFFSETS:
+        r = run_strata(free_segments(free, offset), options, folder / str(offset))
+        alarms, rows = alarms + r["fp"], rows + r["fp"] + r["tn"]
+    return alarms / rows
+
+
+def calibrate_margin(
+    free: pd.DataFrame, options: AnomalyOptions, folder: Path, budget: float = GOAL["far"]
+) -> float:
+    """Smallest threshold_margin (bisection, 1e-4) whose anomaly-free FAR is within `budget`."""
+    low, high = 0.5, 3.0
+    while high - low > 1e-4:
+        mid = (low + high) / 2
+        over = free_far(free, replace(options, threshold_margin=mid), folder) > budget
+        low, high = (mid, high) if over else (low, mid)
+    return high
+
+
+def calibrate(free_file: Path, machines: list[Machine], folder: Path, seed: int) -> None:
+    """Print, per calibration, the margin meeting the FAR budget and its training-only figures."""
+    if not free_file.is_file():
+        raise SystemExit(f"error: --calibrate needs the anomaly-free run at {free_file}")
+    free = pd.read_csv(free_file, sep=";")
+    sets = validation_sets(machines, seed)
+    for calibration in ("crossfit", "holdout"):
+        options = replace(AnomalyOptions(), calibration=calibration)
+        margin = calibrate_margin(free, options, folder)
+        options = replace(options, threshold_margin=margin)
+        v = validate(sets, options, folder / "select")
+        print(
+            f"calibrate {calibration}: margin {margin:.4f} anomaly-free FAR "
+            f"{free_far(free, options, folder):.2%}; training-only FAR {v['far']:.1%} "
+            f"MAR {v['mar']:.1%} BA {v['ba']:.3f}"
+        )
 
 
 def table(rows: dict[str, dict[str, Any]]) -> str:
@@ -184,6 +251,9 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=default_data)
     parser.add_argument("--seed", type=int, default=0, help="seed of the crop offsets")
     parser.add_argument("--select", action="store_true", help="run the training-only validation")
+    parser.add_argument(
+        "--calibrate", action="store_true", help="solve the threshold margin on anomaly-free/"
+    )
     args = parser.parse_args()
     files = read_files(args.data)
     variants = {
@@ -203,13 +273,26 @@ def main() -> None:
                     f"q={o.threshold_quantile}: FAR {r['far']:.1%} MAR {r['mar']:.1%} "
                     f"BA {r['ba']:.3f}"
                 )
+        if args.calibrate:
+            calibrate(args.data / FREE_FILE, variants["original"], Path(tmp) / "calib", args.seed)
         for variant, machines in variants.items():
             results[variant] = run_strata(machines, options, Path(tmp) / variant)
             rows[f"Strata anomaly ({variant})"] = results[variant]
             rows[f"Hotelling T2 raw ({variant})"] = run_hotelling(machines, None)
             rows[f"Hotelling T2 rolling-10 ({variant})"] = run_hotelling(machines, 10)
+        free = args.data / FREE_FILE
+        free_rate = (
+            free_far(pd.read_csv(free, sep=";"), options, Path(tmp) / "free")
+            if free.is_file()
+            else None
+        )
     print(table(rows))
-    print(json.dumps(summary(rows, results, options, time.perf_counter() - started)))
+    if free_rate is not None:
+        print(f"Strata anomaly FAR on anomaly-free/ (normal run, not a test): {free_rate:.1%}")
+    out = summary(rows, results, options, time.perf_counter() - started)
+    print(
+        json.dumps({**out, "anomaly_free_far": None if free_rate is None else round(free_rate, 4)})
+    )
 
 
 def summary(

@@ -1,13 +1,16 @@
 """Tune an L2 anomaly detector: a normal-behaviour model per machine, calibrated on normal data.
 
-Each machine (group) gets the centre and scale of rolling-window statistics of its features, fitted
-on the head of its training rows; its threshold is a quantile of the scores of the held-out tail.
+Each machine (group) gets the centre and scale of rolling-window statistics of its features; its
+threshold is a quantile of out-of-sample scores of its own rows: by default each contiguous block of
+the training rows is scored by a model fitted on the other blocks (cross-fitting), so the threshold
+sees the drift of the whole training span, not only of its last stretch.
 Features whose variance is mostly slow wander (temperatures) are scored on their spread, not their
 level, since their level leaves any short training range without a fault. See docs/train-anomaly.md.
 """
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -32,6 +35,7 @@ from strata.train.anomaly_data import GroupSeries, prepare_groups
 from strata.train.errors import InvalidJobSpec
 
 FloatArray = NDArray[np.float64]
+CALIBRATIONS = ("crossfit", "holdout")
 
 
 @dataclass(frozen=True)
@@ -40,11 +44,18 @@ class AnomalyOptions:
 
     Args:
         window: rows per trailing window of the rolling mean and standard deviation.
-        calibration_fraction: share of each group's (time-ordered) rows held out, from the tail,
-            to calibrate the threshold; the head fits the normal-behaviour statistics.
+        calibration: how out-of-sample scores for the threshold are obtained. `crossfit`: the
+            time-ordered rows are cut into round(1 / calibration_fraction) contiguous blocks, each
+            scored by centre and scale fitted on the other blocks; the model keeps centre and
+            scale fitted on all rows. `holdout`: the tail (calibration_fraction) is scored by the
+            head's fit, which is also the model's.
+        calibration_fraction: share of each group's (time-ordered) rows per calibration block
+            (`crossfit`) or in the held-out tail (`holdout`); the head before the tail also
+            judges which features are slow.
         threshold_quantile: quantile of the calibration scores taken as threshold (1.0 = their
-            maximum, i.e. no false alarm on the held-out normal rows).
-        threshold_margin: factor applied to that quantile (>1 trades misses for fewer alarms).
+            maximum).
+        threshold_margin: factor applied to that quantile (>1 trades misses for fewer alarms);
+            the default was calibrated on a separate normal run (docs/train-anomaly.md).
         spread: also score each feature's rolling standard deviation.
         aggregate: how the z-scores of a row combine: `rms` (root mean square) or `max`.
         slow_cutoff: a feature whose share of variance in block means reaches this value is
@@ -56,9 +67,10 @@ class AnomalyOptions:
     """
 
     window: int = 10
+    calibration: str = "crossfit"
     calibration_fraction: float = 0.3
     threshold_quantile: float = 1.0
-    threshold_margin: float = 1.0
+    threshold_margin: float = 0.9
     spread: bool = True
     aggregate: str = "max"
     slow_cutoff: float = 0.5
@@ -68,6 +80,12 @@ class AnomalyOptions:
 
     def __post_init__(self) -> None:
         _require(2 <= self.window <= 10_000, "window", self.window, "an integer in [2, 10000]")
+        _require(
+            self.calibration in CALIBRATIONS,
+            "calibration",
+            self.calibration,
+            f"one of {CALIBRATIONS}",
+        )
         _require(
             0.05 <= self.calibration_fraction <= 0.5,
             "calibration_fraction",
@@ -148,22 +166,60 @@ def train_anomaly(
         "features": list(features),
         "slow_features": [f for f, k in zip(features, level, strict=True) if not k],
         "thresholds": model.thresholds,
-        "calibration_rows": int(sum(_split(len(s.values), options) for s in series)),
+        "calibration_rows": int(sum(_calibration_rows(len(s.values), options) for s in series)),
     }
     save_model(model, out_dir, {"options": asdict(options), "training": facts})
     return {**facts, "seconds": round(time.perf_counter() - started, 3)}
 
 
 def fit_group(values: FloatArray, spec: WindowSpec, options: AnomalyOptions) -> GroupModel:
-    """Centre and scale from the head's full windows; threshold from the tail's scores."""
+    """Centre, scale and threshold of one group, calibrated as `options.calibration` says."""
     stats, counts = window_stats(values, spec)
-    fit_end = len(values) - _split(len(values), options)
-    head = stats[spec.window - 1 : fit_end]
-    center = head.mean(axis=0)
-    scale = np.maximum(head.std(axis=0), 1e-6 * np.maximum(np.abs(center), 1e-3))
-    tail = raw_scores(stats[fit_end:], counts[fit_end:], spec, center, scale)
-    threshold = float(np.quantile(tail, options.threshold_quantile)) * options.threshold_margin
+    if options.calibration == "holdout":
+        fit_end = len(values) - _split(len(values), options)
+        center, scale = center_scale(stats[spec.window - 1 : fit_end])
+        held = raw_scores(stats[fit_end:], counts[fit_end:], spec, center, scale)
+    else:
+        held = crossfit_scores(stats, counts, spec, _folds(options))
+        center, scale = center_scale(stats[spec.window - 1 :])
+    threshold = float(np.quantile(held, options.threshold_quantile)) * options.threshold_margin
     return GroupModel(center, scale, max(threshold, 1e-9))
+
+
+def center_scale(stats: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Mean and standard deviation of each statistic (the scale floored above zero)."""
+    center = stats.mean(axis=0)
+    scale = np.maximum(stats.std(axis=0), 1e-6 * np.maximum(np.abs(center), 1e-3))
+    return np.asarray(center, dtype=np.float64), np.asarray(scale, dtype=np.float64)
+
+
+def crossfit_scores(
+    stats: FloatArray, counts: FloatArray, spec: WindowSpec, folds: int
+) -> FloatArray:
+    """Out-of-sample score of every row: each contiguous block scored by a fit on the others.
+
+    A block's rows are scored with centre and scale fitted on the full windows that share no row
+    with the block, so no scored window ever contributed to its own normal-behaviour estimate.
+    """
+    n, position = len(stats), np.arange(len(stats))
+    full = position >= spec.window - 1
+    edges = np.linspace(0, n, folds + 1).astype(int)
+    scores = []
+    for start, end in itertools.pairwise(edges):
+        outside = full & ((position < start) | (position - spec.window + 1 >= end))
+        center, scale = center_scale(stats[outside])
+        scores.append(raw_scores(stats[start:end], counts[start:end], spec, center, scale))
+    return np.concatenate(scores)
+
+
+def _folds(options: AnomalyOptions) -> int:
+    """Number of cross-fitting blocks: one per calibration_fraction of the rows (0.3: 3)."""
+    return max(2, round(1.0 / options.calibration_fraction))
+
+
+def _calibration_rows(n_rows: int, options: AnomalyOptions) -> int:
+    """Rows whose scores set the threshold: the tail (`holdout`) or every row (`crossfit`)."""
+    return _split(n_rows, options) if options.calibration == "holdout" else n_rows
 
 
 def _split(n_rows: int, options: AnomalyOptions) -> int:

@@ -10,8 +10,14 @@ import pandas as pd
 import pytest
 
 from strata.core.errors import InvalidInput
-from strata.models.backends.anomaly import read_model
-from strata.train.anomaly import AnomalyOptions, anomaly_metrics, train_anomaly
+from strata.models.backends.anomaly import AnomalyModel, WindowSpec, read_model
+from strata.train.anomaly import (
+    AnomalyOptions,
+    anomaly_metrics,
+    crossfit_scores,
+    fit_group,
+    train_anomaly,
+)
 from strata.train.errors import InvalidJobSpec, InvalidTrainingData
 
 SKAB = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "skab"
@@ -122,6 +128,7 @@ def test_nans_are_filled_up_to_a_limit(tmp_path: Path) -> None:
     "bad",
     [
         {"window": 1},
+        {"calibration": "kfold"},
         {"calibration_fraction": 0.9},
         {"threshold_quantile": 1.5},
         {"aggregate": "mean"},
@@ -131,6 +138,39 @@ def test_nans_are_filled_up_to_a_limit(tmp_path: Path) -> None:
 def test_bad_options_raise_invalid_job_spec(bad: dict[str, object]) -> None:
     with pytest.raises(InvalidJobSpec, match=f"{next(iter(bad))}="):
         AnomalyOptions(**bad)  # type: ignore[arg-type]
+
+
+def test_crossfit_scores_each_block_with_a_fit_that_excludes_it() -> None:
+    rng = np.random.default_rng(0)
+    stats = rng.standard_normal((300, 1))
+    stats[:100] += 10.0  # the first block sits far from the other two
+    spec = WindowSpec(("x",), (True,), False, 2, "max")
+    counts = np.full(300, 2.0)
+    scores = crossfit_scores(stats, counts, spec, folds=3)
+    # Fitted on rows 100-299 only, block 0 is ~10 sigma out; an in-sample fit would give ~1-2.
+    assert scores.shape == (300,) and np.median(scores[:100]) > 8.0
+    assert np.median(scores[100:]) < 6.0
+
+
+def test_crossfit_threshold_covers_drift_over_the_whole_training_span() -> None:
+    rng = np.random.default_rng(0)
+    flow = 10.0 + 0.2 * rng.standard_normal((400, 1))
+    flow[:130] += 0.5  # the early rows run higher: a normal state, seen in training
+    spec = WindowSpec(("flow",), (True,), False, 10, "max")
+    crossfit = fit_group(flow, spec, AnomalyOptions())
+    holdout = fit_group(flow, spec, AnomalyOptions(calibration="holdout"))
+    # Holdout scores only the calm tail; cross-fitting also scores the early block out of sample.
+    assert crossfit.threshold > 4 * holdout.threshold
+    early = pd.DataFrame({"flow": 10.5 + 0.2 * rng.standard_normal(200)})
+    assert AnomalyModel(spec, {"all": crossfit}).detect(early).mean() == 0.0
+    assert AnomalyModel(spec, {"all": holdout}).detect(early).mean() > 0.05
+
+
+def test_calibration_rows_are_every_row_under_crossfit(tmp_path: Path) -> None:
+    crossfit = train_anomaly(machine(400, 0), FEATURES, tmp_path / "c", AnomalyOptions())
+    options = AnomalyOptions(calibration="holdout")
+    holdout = train_anomaly(machine(400, 0), FEATURES, tmp_path / "h", options)
+    assert crossfit["calibration_rows"] == 400 and holdout["calibration_rows"] == 120
 
 
 def test_metrics_follow_skab_definitions() -> None:
