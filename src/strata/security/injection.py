@@ -35,8 +35,7 @@ class TextClassifier(Protocol):
 
 def authored_data(name: str = "injection_authored.csv") -> Path:
     """Path of a CSV shipped with Strata: `injection_authored.csv` (training), or
-    `injection_holdout.csv`, `injection_holdout2.csv` and `injection_holdout3.csv` (new phrasings,
-    never trained on)."""
+    `injection_holdout.csv` to `injection_holdout4.csv` (new phrasings, never trained on)."""
     return Path(str(resources.files("strata.security") / "data" / name))
 
 

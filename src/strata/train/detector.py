@@ -38,9 +38,9 @@ from strata.train.workspace import Progress, Workspace, no_progress
 TRAIN_DATASET = "injection-train"
 TEST_DATASET = "injection-test"
 # Authored prompts never trained on: `injection_holdout.csv` (2026-11-28),
-# `injection_holdout2.csv` and `injection_holdout3.csv` (2026-11-29, each written before the
-# training additions that followed it).
-HOLDOUTS = ("holdout", "holdout2", "holdout3")
+# `injection_holdout2.csv`, `injection_holdout3.csv` and `injection_holdout4.csv` (2026-11-29,
+# each written before the training changes that followed it).
+HOLDOUTS = ("holdout", "holdout2", "holdout3", "holdout4")
 
 
 @dataclass(frozen=True)

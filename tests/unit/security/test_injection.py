@@ -14,6 +14,8 @@ from strata.security.injection import (
     pick_threshold,
     windows,
 )
+from strata.security.templates import templated_examples
+from strata.train.detector import HOLDOUTS
 
 
 class KeywordClassifier:
@@ -76,10 +78,12 @@ def test_authored_sets_ship_and_do_not_overlap() -> None:
             return list(csv.DictReader(handle))
 
     train = rows("injection_authored.csv")
-    for name in ("injection_holdout.csv", "injection_holdout2.csv", "injection_holdout3.csv"):
+    templated = {text for text, _ in templated_examples(0, 600)}
+    for name in (f"injection_{part}.csv" for part in HOLDOUTS):
         hold = rows(name)
         assert {r["label"] for r in train} == {"injection", "benign"} == {r["label"] for r in hold}
         assert not {r["text"] for r in train} & {r["text"] for r in hold}, name
+        assert not templated & {r["text"] for r in hold}, name
     long_benign = [r for r in train if r["label"] == "benign" and len(r["text"]) > 250]
     assert len(long_benign) >= 20  # length is no shortcut
 
