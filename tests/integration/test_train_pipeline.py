@@ -103,6 +103,13 @@ def test_anomaly_with_skab_protocol(ws: Workspace, tmp_path: Path) -> None:
     flagged = detect_frame(detector, rows)
     assert set(flagged["anomaly"].unique()) <= {0, 1} and len(flagged) == len(rows)
 
+    wider = tune(ws, spec.model_copy(update={"threshold_margin": 3.0}))
+    assert wider.created and wider.record.version == result.record.version + 1
+    options = wider.record.details["training"]["options"]
+    assert options["threshold_margin"] == 3.0
+    assert wider.record.metrics["far"] <= result.record.metrics["far"]
+    assert wider.record.metrics["mar"] >= result.record.metrics["mar"]
+
 
 def test_adapt_then_tune_then_eval(ws: Workspace, tmp_path: Path, tiny_encoder: Path) -> None:
     ws.store.add_folder(tiny_encoder, kind=ModelKind.ENCODER)

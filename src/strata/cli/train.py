@@ -106,6 +106,10 @@ def tune(
     train_rows: Annotated[
         int | None, typer.Option(help="Anomaly: first N rows per group train, the rest validate.")
     ] = None,
+    threshold_margin: Annotated[
+        float | None,
+        typer.Option(help="Anomaly: factor on the calibrated threshold (default 0.9)."),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Tune an L2 scenario model: a text classifier or a telemetry anomaly detector."""
@@ -129,6 +133,7 @@ def tune(
         group_col=group_col,
         label_col=label_col,
         train_rows=train_rows,
+        threshold_margin=threshold_margin,
         features=tuple(f.strip() for f in features.split(",") if f.strip()) if features else None,
     )
     with progress_bar(not as_json) as update:

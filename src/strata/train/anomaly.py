@@ -149,7 +149,7 @@ def train_anomaly(
         group_col: one model per value of this column (a machine); None for one model.
 
     Returns:
-        JSON-ready training facts: rows, groups, thresholds, slow features, seconds.
+        JSON-ready training facts: rows, groups, thresholds, slow features, options, seconds.
 
     Raises:
         InvalidTrainingData: missing or non-numeric columns, too few rows, too many NaNs.
@@ -169,7 +169,7 @@ def train_anomaly(
         "calibration_rows": int(sum(_calibration_rows(len(s.values), options) for s in series)),
     }
     save_model(model, out_dir, {"options": asdict(options), "training": facts})
-    return {**facts, "seconds": round(time.perf_counter() - started, 3)}
+    return {**facts, "options": asdict(options), "seconds": round(time.perf_counter() - started, 3)}
 
 
 def fit_group(values: FloatArray, spec: WindowSpec, options: AnomalyOptions) -> GroupModel:

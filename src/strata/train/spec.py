@@ -108,9 +108,16 @@ class TuneSpec(JobSpec):
     train_rows: int | None = Field(
         None, ge=10, description="Anomaly: per group, the first N rows train, the rest validate."
     )
+    threshold_margin: float | None = Field(
+        None,
+        gt=0,
+        le=10,
+        description="Anomaly: factor on the calibrated threshold (default 0.9; above 1: fewer "
+        "alarms, more misses).",
+    )
     gates: tuple[str, ...] = Field((), description="Thresholds to pass for promotion.")
 
-    _KEYED_WHEN_SET: ClassVar[tuple[str, ...]] = ("lexical",)
+    _KEYED_WHEN_SET: ClassVar[tuple[str, ...]] = ("lexical", "threshold_margin")
 
     @field_validator("gates")
     @classmethod

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -19,6 +19,9 @@ from strata.train.errors import InvalidJobSpec, InvalidTrainingData
 from strata.train.spec import TuneSpec
 from strata.train.split import few_shots, stratified_split
 from strata.train.workspace import Progress, TrainResult, Workspace, no_progress
+
+if TYPE_CHECKING:
+    from strata.train.anomaly import AnomalyOptions
 
 
 def tune(ws: Workspace, spec: TuneSpec, progress: Progress = no_progress) -> TrainResult:
@@ -154,8 +157,17 @@ def _telemetry_split(
     return rows.reset_index(drop=True), validation
 
 
+def _anomaly_options(spec: TuneSpec) -> AnomalyOptions:
+    """The detector's options: the defaults, with the margin the spec sets."""
+    from strata.train.anomaly import AnomalyOptions
+
+    if spec.threshold_margin is None:
+        return AnomalyOptions()
+    return AnomalyOptions(threshold_margin=spec.threshold_margin)
+
+
 def _tune_detector(ws: Workspace, spec: TuneSpec, progress: Progress) -> TrainResult:
-    from strata.train.anomaly import AnomalyOptions, train_anomaly
+    from strata.train.anomaly import train_anomaly
 
     base = ws.store.resolve(spec.base) if spec.base else None
     frame, data = read_columns(ws.lake, spec.columns(), "normal telemetry")
@@ -170,7 +182,7 @@ def _tune_detector(ws: Workspace, spec: TuneSpec, progress: Progress) -> TrainRe
         Job(
             f"tune:{spec.name}",
             train_anomaly,
-            (rows, list(spec.features), built, AnomalyOptions()),
+            (rows, list(spec.features), built, _anomaly_options(spec)),
             {"time_col": spec.time_col, "group_col": spec.group_col},
         )
     )

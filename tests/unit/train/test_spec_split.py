@@ -62,13 +62,18 @@ def test_few_shots_take_k_per_label_from_train_only() -> None:
     assert set(shots) <= set(train)
 
 
-def test_lexical_is_keyed_only_when_set() -> None:
+def test_lexical_and_margin_are_keyed_only_when_set() -> None:
     plain = TuneSpec(base="l0/minilm-l6", name="x", data="req:text,intent")
-    # Unset, the field stays out of the key: models built before it existed are still found.
-    without = {k: v for k, v in plain.model_dump().items() if k != "lexical"}
+    # Unset, the fields stay out of the key: models built before they existed are still found.
+    late = ("lexical", "threshold_margin")
+    without = {k: v for k, v in plain.model_dump().items() if k not in late}
     legacy = json.dumps({"spec": without, "base": "b"}, sort_keys=True, default=str)
     assert plain.key(base="b") == hashlib.sha256(legacy.encode()).hexdigest()
     keys = {TuneSpec(**{**plain.model_dump(), "lexical": v}).key(base="b") for v in ("on", "off")}
     assert len(keys) == 2 and plain.key(base="b") not in keys
     with pytest.raises(ValueError, match="lexical"):
         TuneSpec(base="l0/minilm-l6", name="x", data="req:text,intent", lexical="maybe")
+    margin = TuneSpec(**{**plain.model_dump(), "threshold_margin": 1.5}).key(base="b")
+    assert margin not in keys and margin != plain.key(base="b")
+    with pytest.raises(ValueError, match="threshold_margin"):
+        TuneSpec(base="l0/minilm-l6", name="x", data="req:text,intent", threshold_margin=0)
