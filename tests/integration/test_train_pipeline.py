@@ -152,8 +152,10 @@ def _tune_on_l1(ws: Workspace, tmp_path: Path) -> None:
         mode="fast",
         gates=("accuracy>=1.01",),
     )
-    l2 = tune(ws, spec)
+    seen: list[tuple[str, float]] = []
+    l2 = tune(ws, spec, lambda stage, fraction: seen.append((stage, fraction)))
     assert l2.created and l2.record.parent_id == ws.store.resolve("l1/finance").id
+    assert ("evaluate", 1.0) in seen  # the validation pass fills its progress bar
     assert 0.0 <= l2.record.metrics["accuracy"] <= 1.0
     assert [s.stage for s in lineage(ws.store, l2.record)] == [
         "l0",

@@ -122,7 +122,7 @@ def _tune_classifier(ws: Workspace, spec: TuneSpec, progress: Progress) -> Train
     )
     record = ws.store.add_trained(new, built, ws.root)
     progress("evaluate", 0.0)
-    report = evaluate_classifier(ws, record.ref, val_texts, val_labels)
+    report = evaluate_classifier(ws, record.ref, val_texts, val_labels, progress)
     return _finish(ws, record, report, created=True)
 
 
