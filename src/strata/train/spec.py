@@ -133,6 +133,12 @@ class TuneSpec(JobSpec):
                     "A classifier needs --base, the encoder it is tuned on.",
                     hint="For example --base l0/minilm-l6, or an L1 such as l1/finance.",
                 )
+            if self.threshold_margin is not None:
+                raise InvalidJobSpec(
+                    f"--threshold-margin {self.threshold_margin} applies to anomaly detectors; "
+                    "a classifier has no such threshold.",
+                    hint="Drop --threshold-margin, or pass --task anomaly.",
+                )
             if self.shots is not None and self.shots < 2:
                 raise InvalidJobSpec(
                     f"--shots {self.shots} is too few: a label needs at least 2 examples.",

@@ -73,7 +73,10 @@ def test_lexical_and_margin_are_keyed_only_when_set() -> None:
     assert len(keys) == 2 and plain.key(base="b") not in keys
     with pytest.raises(ValueError, match="lexical"):
         TuneSpec(base="l0/minilm-l6", name="x", data="req:text,intent", lexical="maybe")
-    margin = TuneSpec(**{**plain.model_dump(), "threshold_margin": 1.5}).key(base="b")
-    assert margin not in keys and margin != plain.key(base="b")
+    anomaly = TuneSpec(name="x", task="anomaly", data="telemetry", features=("a",))
+    margin = TuneSpec(**{**anomaly.model_dump(), "threshold_margin": 1.5}).key()
+    assert margin != anomaly.key()
     with pytest.raises(ValueError, match="threshold_margin"):
-        TuneSpec(base="l0/minilm-l6", name="x", data="req:text,intent", threshold_margin=0)
+        TuneSpec(name="x", task="anomaly", data="telemetry", features=("a",), threshold_margin=0)
+    with pytest.raises(InvalidJobSpec, match="applies to anomaly detectors"):
+        TuneSpec(base="l0/minilm-l6", name="x", data="req:text,intent", threshold_margin=1.5)
