@@ -116,6 +116,7 @@ def test_the_guard_is_built_on_request_and_measured_on_held_out_requests(install
     assert measured["heldout_requests"] == 77
     assert measured["flagged"] == round(measured["false_flag_rate"] * 77)
     assert measured["model"] == "l2/injection-detector@1"
+    assert {"test_tpr", "holdout4_tpr"} <= set(measured)  # the detector's figures, as stored
     assert (installed / "packs" / "finance" / "guard.json").is_file()  # kept for re-runs
     again = run_cli(installed, "packs", "install", "finance", *QUICK, "--guard", "--json")
     assert not again["changed"] and again["evaluation"]["guard"] == measured
